@@ -1,0 +1,52 @@
+# Every target bootstraps what it needs: a virtualenv in .venv with pinned dependencies.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install lock migrate revision downgrade seed test lint format run clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+lock: ## re-pin every dependency to what is installed now
+	$(BIN)/python -m pip install --quiet --upgrade -e ".[dev]"
+	{ echo "# Pinned versions for reproducible installs (make install uses this as pip constraints)."; \
+	  echo "# Regenerate after changing dependencies: make lock"; \
+	  $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt
+
+migrate: install
+	$(BIN)/alembic upgrade head
+
+revision: install
+	@test -n "$(m)" || { echo 'usage: make revision m="what changed"' >&2; exit 2; }
+	$(BIN)/alembic revision --autogenerate -m "$(m)"
+
+downgrade: install
+	$(BIN)/alembic downgrade -1
+
+seed: install
+	$(BIN)/python -m taskflow.seed
+
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+run: migrate seed
+	@echo "Database migrated and seeded ($${DATABASE_URL:-sqlite+aiosqlite:///./taskflow.db})."
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache taskflow.db

@@ -1,0 +1,71 @@
+"""Settings, read from the environment and `.env`; the only module that reads either."""
+
+from functools import lru_cache
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./taskflow.db"
+
+# libpq's sslmode values -> what asyncpg's `ssl` argument accepts.
+_SSLMODES = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
+
+
+def normalize_database_url(raw: str) -> str:
+    """Turn the URLs hosting providers hand out into ones SQLAlchemy's async drivers accept."""
+    url = make_url(raw.strip())
+    driver = url.drivername
+    if driver in {"postgres", "postgresql", "postgresql+psycopg2", "postgresql+psycopg"}:
+        url = url.set(drivername="postgresql+asyncpg")
+    elif driver == "sqlite":
+        url = url.set(drivername="sqlite+aiosqlite")
+    if url.drivername == "postgresql+asyncpg":
+        url = _libpq_query_to_asyncpg(url)
+    return url.render_as_string(hide_password=False)
+
+
+def _libpq_query_to_asyncpg(url: URL) -> URL:
+    """asyncpg rejects libpq-only options such as `sslmode`; translate or drop them."""
+    query = dict(url.query)
+    sslmode = query.pop("sslmode", None)
+    if sslmode is not None:
+        if sslmode not in _SSLMODES:
+            raise ValueError(f"unknown sslmode {sslmode!r}")
+        query.setdefault("ssl", sslmode)
+    # Neon adds these; asyncpg has no equivalent and fails on unknown keywords.
+    for libpq_only in ("channel_binding", "options", "connect_timeout", "target_session_attrs"):
+        query.pop(libpq_only, None)
+    return url.set(query=query)
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; every field can be set as an upper-case environment variable."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    database_echo: bool = False
+    pool_size: int = 10
+    max_overflow: int = 20
+    pool_recycle_seconds: int = 1800
+    pool_pre_ping: bool = True
+    # Transaction poolers (PgBouncer, Neon's pooled endpoint) cannot keep prepared statements.
+    database_transaction_pooler: bool = False
+    # Serverless: open a connection per session instead of keeping a pool.
+    database_null_pool: bool = False
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalize(cls, value: str) -> str:
+        return normalize_database_url(value)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,96 @@
+"""Engine, session factory and the session dependency."""
+
+from collections.abc import AsyncIterator
+from typing import Any
+from uuid import uuid4
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from taskflow.config import Settings, get_settings
+
+__all__ = ["create_engine", "create_session_factory", "get_engine", "get_session"]
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    """Build an async engine configured for the settings' database."""
+    kwargs: dict[str, Any] = {"echo": settings.database_echo}
+    connect_args: dict[str, Any] = {}
+    if settings.database_null_pool:
+        kwargs["poolclass"] = NullPool
+    elif not settings.is_sqlite:
+        kwargs |= {
+            "pool_size": settings.pool_size,
+            "max_overflow": settings.max_overflow,
+            "pool_recycle": settings.pool_recycle_seconds,
+            "pool_pre_ping": settings.pool_pre_ping,
+        }
+    if settings.database_transaction_pooler and not settings.is_sqlite:
+        # A transaction pooler hands each transaction to any server connection, where a
+        # statement prepared on another one does not exist: no caches, unique names.
+        connect_args |= {
+            "statement_cache_size": 0,
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": lambda: f"__asyncpg_{uuid4()}__",
+        }
+    engine = create_async_engine(settings.database_url, connect_args=connect_args, **kwargs)
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    """Enforce foreign keys and give SQLite real transactions (SAVEPOINT included)."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # The sqlite3 module's own transaction handling defers BEGIN and breaks
+        # SAVEPOINT; take it over and emit BEGIN ourselves below.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        # Without this SQLite ignores every FOREIGN KEY clause, cascades included.
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded values after commit, so no attribute access does hidden IO."""
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+_engine: AsyncEngine | None = None
+_session_factory: async_sessionmaker[AsyncSession] | None = None
+
+
+def get_engine() -> AsyncEngine:
+    """The process-wide engine, created on first use (importing opens no connection)."""
+    global _engine, _session_factory
+    if _engine is None:
+        _engine = create_engine(get_settings())
+        _session_factory = create_session_factory(_engine)
+    return _engine
+
+
+def get_session_factory() -> async_sessionmaker[AsyncSession]:
+    """The process-wide session factory."""
+    get_engine()
+    assert _session_factory is not None
+    return _session_factory
+
+
+async def get_session() -> AsyncIterator[AsyncSession]:
+    """Yield a session; roll back on error and always close. The caller commits."""
+    async with get_session_factory()() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise

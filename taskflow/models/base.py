@@ -1,0 +1,124 @@
+"""What every model shares: the naming convention, column mixins and validated field types."""
+
+import re
+import unicodedata
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from pydantic import AfterValidator, EmailStr
+from sqlmodel import Field, SQLModel
+
+# Must be set before any table is defined: constraint names are fixed when a table is built.
+# Deterministic names let migrations, SQLite batch copies and the error translation in
+# taskflow.errors refer to constraints by name.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """Naive input is taken to be UTC; anything else is converted to it."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+UTCDatetime = Annotated[datetime, AfterValidator(as_utc)]
+"""A datetime that validation always turns into an aware UTC value."""
+
+# C0/C1 control characters and DEL; PostgreSQL refuses NUL outright, the rest hide text.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_EXCEPT_WHITESPACE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _single_line(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be blank")
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return unicodedata.normalize("NFC", value)
+
+
+def _multi_line(value: str) -> str:
+    if _CONTROL_EXCEPT_WHITESPACE.search(value):
+        raise ValueError("must not contain control characters")
+    return unicodedata.normalize("NFC", value.strip())
+
+
+Name = Annotated[str, AfterValidator(_single_line)]
+"""A one-line, stripped, non-blank text (names, titles)."""
+
+Text = Annotated[str, AfterValidator(_multi_line)]
+"""Free text: newlines and tabs allowed, other control characters refused."""
+
+Email = Annotated[EmailStr, AfterValidator(str.lower)]
+"""A valid address, stored and compared lower-case."""
+
+Password = Annotated[str, Field(min_length=8, max_length=128)]
+"""A clear-text password as a client sends it; never stored, never returned."""
+
+
+def enum_column(enum: type[StrEnum], name: str) -> Any:
+    """A VARCHAR column type holding the enum's values, guarded by a named CHECK constraint.
+
+    A CHECK on VARCHAR rather than a native PostgreSQL ENUM: the same constraint works on
+    both databases, Alembic compares it by name (see migrations/env.py) so a new value
+    without a migration is caught as drift, adding a value is an ordinary constraint swap
+    instead of ALTER TYPE outside a transaction, and a downgrade has no type to forget.
+    """
+    return sa.Enum(
+        enum,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        # Room to grow, so a new value is not also a column type change.
+        length=max(32, *(len(member.value) for member in enum)),
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+class IdMixin(SQLModel):
+    """Integer surrogate primary key."""
+
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class CreatedAtMixin(SQLModel):
+    """Creation time, set by Python and, for raw inserts, by the database."""
+
+    created_at: datetime = Field(
+        default_factory=utc_now,
+        nullable=False,
+        sa_column_kwargs={"server_default": sa.func.now()},
+    )
+
+
+class TimestampsMixin(CreatedAtMixin):
+    """Creation and last-update times; on PostgreSQL a trigger also covers raw SQL updates."""
+
+    updated_at: datetime = Field(
+        default_factory=utc_now,
+        nullable=False,
+        sa_column_kwargs={"server_default": sa.func.now(), "onupdate": utc_now},
+    )
+
+
+class RowRead(SQLModel):
+    """Fields every Read class returns for a row with timestamps."""
+
+    id: int
+    created_at: datetime
+    updated_at: datetime

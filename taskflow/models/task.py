@@ -1,0 +1,83 @@
+"""Tasks: the unit of work, with status, priority, assignee, due date and tags."""
+
+from typing import TYPE_CHECKING, Optional
+
+from sqlmodel import Field, Index, Relationship, SQLModel
+
+from taskflow.models.base import (
+    IdMixin,
+    Name,
+    RowRead,
+    Text,
+    TimestampsMixin,
+    UTCDatetime,
+    enum_column,
+)
+from taskflow.models.enums import TaskPriority, TaskStatus
+from taskflow.models.tag import TagRead
+from taskflow.models.task_tag import TaskTag
+
+if TYPE_CHECKING:
+    from taskflow.models.project import Project
+    from taskflow.models.tag import Tag
+    from taskflow.models.user import User
+
+__all__ = ["Task", "TaskBase", "TaskCreate", "TaskRead", "TaskUpdate"]
+
+
+class TaskBase(SQLModel):
+    title: Name = Field(max_length=300)
+    description: Text | None = Field(default=None, max_length=2000)
+    status: TaskStatus = Field(
+        default=TaskStatus.TODO, sa_type=enum_column(TaskStatus, "task_status")
+    )
+    priority: TaskPriority = Field(
+        default=TaskPriority.MEDIUM, sa_type=enum_column(TaskPriority, "task_priority")
+    )
+    due_date: UTCDatetime | None = None
+    # Both foreign keys are indexed through the composite indexes that lead with them.
+    project_id: int = Field(foreign_key="projects.id", ondelete="CASCADE")
+    assignee_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+
+
+class Task(TimestampsMixin, TaskBase, IdMixin, table=True):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index(None, "project_id", "status"),
+        Index(None, "project_id", "priority"),
+        Index(None, "project_id", "created_at", "id"),  # keyset pages within a project
+        Index(None, "assignee_id", "status"),
+    )
+
+    project: "Project" = Relationship(
+        back_populates="tasks", sa_relationship_kwargs={"lazy": "raise"}
+    )
+    assignee: Optional["User"] = Relationship(
+        back_populates="assigned_tasks", sa_relationship_kwargs={"lazy": "raise"}
+    )
+    tags: list["Tag"] = Relationship(
+        back_populates="tasks",
+        link_model=TaskTag,
+        passive_deletes=True,
+        sa_relationship_kwargs={"lazy": "raise", "order_by": "Tag.name"},
+    )
+
+
+class TaskCreate(TaskBase):
+    tag_ids: list[int] = Field(default_factory=list, max_length=50)
+
+
+class TaskUpdate(SQLModel):
+    # Omitted means "keep"; explicit null is refused except where the column is nullable.
+    title: Name = Field(default=None, max_length=300)
+    description: Text | None = Field(default=None, max_length=2000)
+    status: TaskStatus = Field(default=None)
+    priority: TaskPriority = Field(default=None)
+    due_date: UTCDatetime | None = None
+    project_id: int = Field(default=None)
+    assignee_id: int | None = None
+    tag_ids: list[int] = Field(default=None, max_length=50)
+
+
+class TaskRead(TaskBase, RowRead):
+    tags: list[TagRead] = []

@@ -1,0 +1,54 @@
+"""Users: people who sign in, own projects and are assigned tasks."""
+
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlmodel import Field, Relationship, SQLModel
+
+from taskflow.models.base import Email, IdMixin, Name, Password, RowRead, TimestampsMixin
+
+if TYPE_CHECKING:
+    from taskflow.models.member import ProjectMember
+    from taskflow.models.project import Project
+    from taskflow.models.task import Task
+
+__all__ = ["User", "UserBase", "UserCreate", "UserRead", "UserUpdate"]
+
+
+class UserBase(SQLModel):
+    email: Email = Field(max_length=255, unique=True, index=True)
+    full_name: Name = Field(max_length=100)
+    is_active: bool = True
+
+
+class User(TimestampsMixin, UserBase, IdMixin, table=True):
+    __tablename__ = "users"
+    # Validation lower-cases emails; the database keeps other writers to the same rule.
+    __table_args__ = (sa.CheckConstraint("email = lower(email)", name="email_lowercase"),)
+
+    hashed_password: str = Field(max_length=255)
+
+    owned_projects: list["Project"] = Relationship(
+        back_populates="owner", passive_deletes="all", sa_relationship_kwargs={"lazy": "raise"}
+    )
+    assigned_tasks: list["Task"] = Relationship(
+        back_populates="assignee", passive_deletes=True, sa_relationship_kwargs={"lazy": "raise"}
+    )
+    memberships: list["ProjectMember"] = Relationship(
+        back_populates="user", passive_deletes=True, sa_relationship_kwargs={"lazy": "raise"}
+    )
+
+
+class UserCreate(UserBase):
+    password: Password
+
+
+class UserUpdate(SQLModel):
+    # Non-optional types with a None default: omitted means "keep", explicit null is refused.
+    full_name: Name = Field(default=None, max_length=100)
+    password: Password = Field(default=None)
+    is_active: bool = Field(default=None)
+
+
+class UserRead(UserBase, RowRead):
+    pass

@@ -1,0 +1,1 @@
+"""Data-layer use cases: queries and writes. They flush; the caller commits once."""

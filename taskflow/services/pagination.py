@@ -1,0 +1,41 @@
+"""Keyset pages: opaque cursors that carry the last row's sort key and id."""
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from taskflow.errors import InvalidCursorError
+
+__all__ = ["Page", "decode_cursor", "encode_cursor"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of rows and the cursor of the next page (None on the last one)."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+def encode_cursor(sort: str, key: Any, row_id: int) -> str:
+    """An opaque cursor positioned after the row (`key`, `row_id`) in the `sort` order."""
+    raw = json.dumps([sort, key, row_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
+    """The (key, id) a cursor carries; InvalidCursorError if it is not one of ours for `sort`."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        cursor_sort, key, row_id = json.loads(raw)
+    except (binascii.Error, ValueError, TypeError) as error:
+        raise InvalidCursorError("the cursor is malformed") from error
+    if cursor_sort != sort:
+        raise InvalidCursorError("the cursor belongs to another sort order")
+    if not isinstance(row_id, int) or isinstance(row_id, bool):
+        raise InvalidCursorError("the cursor is malformed")
+    return key, row_id

@@ -1,0 +1,72 @@
+"""Projects and their memberships."""
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from taskflow.errors import NotFoundError
+from taskflow.models import (
+    MemberRole,
+    Project,
+    ProjectCreate,
+    ProjectMember,
+    ProjectMemberCreate,
+    ProjectUpdate,
+)
+from taskflow.services.common import flush
+
+__all__ = [
+    "add_member",
+    "create_project",
+    "get_membership",
+    "get_project",
+    "update_project",
+]
+
+
+async def create_project(session: AsyncSession, *, owner_id: int, data: ProjectCreate) -> Project:
+    """A new project owned by `owner_id`, who also becomes its `owner` member."""
+    project = Project.model_validate(data, update={"owner_id": owner_id})
+    session.add(project)
+    await flush(session)
+    assert project.id is not None
+    session.add(ProjectMember(project_id=project.id, user_id=owner_id, role=MemberRole.OWNER))
+    await flush(session)
+    return project
+
+
+async def get_project(session: AsyncSession, project_id: int) -> Project:
+    """The project with this id, or NotFoundError."""
+    project = await session.get(Project, project_id)
+    if project is None:
+        raise NotFoundError("project not found")
+    return project
+
+
+async def update_project(session: AsyncSession, project: Project, data: ProjectUpdate) -> Project:
+    """Apply the fields that were sent."""
+    project.sqlmodel_update(data.model_dump(exclude_unset=True))
+    session.add(project)
+    await flush(session)
+    return project
+
+
+async def add_member(
+    session: AsyncSession, *, project_id: int, data: ProjectMemberCreate
+) -> ProjectMember:
+    """Add a user to a project; DuplicateError if already a member."""
+    member = ProjectMember.model_validate(data, update={"project_id": project_id})
+    session.add(member)
+    await flush(session)
+    return member
+
+
+async def get_membership(
+    session: AsyncSession, *, project_id: int, user_id: int
+) -> ProjectMember | None:
+    """The user's membership in the project, if any."""
+    result = await session.exec(
+        select(ProjectMember).where(
+            col(ProjectMember.project_id) == project_id, col(ProjectMember.user_id) == user_id
+        )
+    )
+    return result.first()

@@ -1,0 +1,256 @@
+"""Tasks: create, read with tags, filtered keyset lists, update, delete."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, bindparam, case, delete, exists, func, or_, tuple_
+from sqlalchemy.orm import selectinload
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
+
+from taskflow.errors import InvalidCursorError, InvalidValueError, NotFoundError
+from taskflow.models import (
+    ProjectMember,
+    Tag,
+    Task,
+    TaskCreate,
+    TaskPriority,
+    TaskStatus,
+    TaskTag,
+    TaskUpdate,
+)
+from taskflow.models.base import as_utc
+from taskflow.services.common import escape_like, flush
+from taskflow.services.pagination import Page, decode_cursor, encode_cursor
+from taskflow.services.tags import get_project_tags
+
+__all__ = [
+    "TaskFilter",
+    "TaskSort",
+    "create_task",
+    "delete_task",
+    "get_task",
+    "list_tasks",
+    "update_task",
+]
+
+
+class TaskSort(StrEnum):
+    CREATED_AT = "created_at"
+    CREATED_AT_DESC = "-created_at"
+    DUE_DATE = "due_date"
+    DUE_DATE_DESC = "-due_date"
+    PRIORITY = "priority"
+    PRIORITY_DESC = "-priority"
+
+    @property
+    def descending(self) -> bool:
+        return self.value.startswith("-")
+
+    @property
+    def field(self) -> str:
+        return self.value.lstrip("-")
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    """What a task list may be narrowed by; None means "any"."""
+
+    project_id: int | None = None
+    status: TaskStatus | None = None
+    priority: TaskPriority | None = None
+    assignee_id: int | None = None
+    tag: str | None = None
+    q: str | None = None
+    due_before: datetime | None = None
+    due_after: datetime | None = None
+    # Only tasks of projects this user is a member of.
+    member_id: int | None = None
+
+
+_PRIORITY_RANK = case(
+    {priority.value: priority.rank for priority in TaskPriority}, value=col(Task.priority)
+)
+
+
+def _with_tags() -> Any:
+    return selectinload(Task.tags)  # type: ignore[arg-type]
+
+
+async def get_task(session: AsyncSession, task_id: int) -> Task:
+    """The task with its tags loaded, or NotFoundError."""
+    task = await session.get(Task, task_id, options=[_with_tags()])
+    if task is None:
+        raise NotFoundError("task not found")
+    return task
+
+
+async def create_task(session: AsyncSession, data: TaskCreate) -> Task:
+    """A new task; its tags must belong to its project and its assignee must be a member."""
+    await _check_assignee(session, project_id=data.project_id, assignee_id=data.assignee_id)
+    tags = await get_project_tags(session, project_id=data.project_id, tag_ids=data.tag_ids)
+    task = Task.model_validate(data)
+    task.tags = tags  # a new object: nothing to load, so lazy="raise" is not triggered
+    session.add(task)
+    await flush(session)
+    return task
+
+
+async def update_task(session: AsyncSession, task: Task, data: TaskUpdate) -> Task:
+    """Apply the fields that were sent; `tag_ids` replaces the set. `task` needs its tags loaded."""
+    changes = data.model_dump(exclude_unset=True)
+    tag_ids = changes.pop("tag_ids", None)
+    project_id = changes.get("project_id", task.project_id)
+    assignee_id = changes.get("assignee_id", task.assignee_id)
+    if "project_id" in changes or "assignee_id" in changes:
+        await _check_assignee(session, project_id=project_id, assignee_id=assignee_id)
+    if tag_ids is not None:
+        task.tags = await get_project_tags(session, project_id=project_id, tag_ids=tag_ids)
+    elif project_id != task.project_id and task.tags:
+        # Tags are a project's vocabulary: they cannot follow a task into another project.
+        raise InvalidValueError("a task moving to another project must get that project's tags")
+    task.sqlmodel_update(changes)
+    session.add(task)
+    await flush(session)
+    return task
+
+
+async def delete_task(session: AsyncSession, task_id: int) -> None:
+    """Delete the task (its tag links go with it); NotFoundError if it does not exist."""
+    result = await session.exec(delete(Task).where(col(Task.id) == task_id))
+    if result.rowcount == 0:
+        raise NotFoundError("task not found")
+
+
+async def _check_assignee(
+    session: AsyncSession, *, project_id: int, assignee_id: int | None
+) -> None:
+    if assignee_id is None:
+        return
+    is_member = await session.scalar(
+        select(
+            exists().where(
+                col(ProjectMember.project_id) == project_id,
+                col(ProjectMember.user_id) == assignee_id,
+            )
+        )
+    )
+    if not is_member:
+        raise InvalidValueError("the assignee must be a member of the task's project")
+
+
+async def list_tasks(
+    session: AsyncSession,
+    filters: TaskFilter,
+    *,
+    sort: TaskSort = TaskSort.CREATED_AT_DESC,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page[Task]:
+    """One keyset page of tasks (tags loaded), filtered and sorted; constant queries per page."""
+    query = _filtered(select(Task), filters)
+    if cursor is not None:
+        key, last_id = decode_cursor(cursor, sort.value)
+        query = query.where(_after(sort, _parse_key(sort, key), last_id))
+    query = query.order_by(*_order(sort)).limit(limit + 1).options(_with_tags())
+    rows = list((await session.exec(query)).all())
+    items, more = rows[:limit], len(rows) > limit
+    next_cursor = None
+    if more:
+        last = items[-1]
+        assert last.id is not None
+        next_cursor = encode_cursor(sort.value, _key_of(sort, last), last.id)
+    return Page(items=items, next_cursor=next_cursor)
+
+
+def _filtered(query: SelectOfScalar[Task], filters: TaskFilter) -> SelectOfScalar[Task]:
+    if filters.member_id is not None:
+        query = query.where(
+            col(Task.project_id).in_(
+                select(ProjectMember.project_id).where(
+                    col(ProjectMember.user_id) == filters.member_id
+                )
+            )
+        )
+    if filters.project_id is not None:
+        query = query.where(col(Task.project_id) == filters.project_id)
+    if filters.status is not None:
+        query = query.where(col(Task.status) == filters.status)
+    if filters.priority is not None:
+        query = query.where(col(Task.priority) == filters.priority)
+    if filters.assignee_id is not None:
+        query = query.where(col(Task.assignee_id) == filters.assignee_id)
+    if filters.tag is not None:
+        query = query.where(
+            exists()
+            .where(col(TaskTag.task_id) == col(Task.id))
+            .where(col(TaskTag.tag_id) == col(Tag.id))
+            .where(func.lower(Tag.name) == filters.tag.strip().lower())
+        )
+    if filters.q:
+        pattern = f"%{escape_like(filters.q.strip())}%"
+        query = query.where(
+            or_(
+                col(Task.title).ilike(pattern, escape="\\"),
+                col(Task.description).ilike(pattern, escape="\\"),
+            )
+        )
+    if filters.due_before is not None:
+        query = query.where(col(Task.due_date) < filters.due_before)
+    if filters.due_after is not None:
+        query = query.where(col(Task.due_date) > filters.due_after)
+    return query
+
+
+def _sort_column(sort: TaskSort) -> Any:
+    if sort.field == "priority":
+        return _PRIORITY_RANK
+    if sort.field == "created_at":
+        return col(Task.created_at)
+    return col(Task.due_date)
+
+
+def _order(sort: TaskSort) -> list[Any]:
+    column, task_id = _sort_column(sort), col(Task.id)
+    keys = [column.desc(), task_id.desc()] if sort.descending else [column.asc(), task_id.asc()]
+    if sort.field == "due_date":
+        # Tasks without a due date come last in both directions.
+        return [col(Task.due_date).is_(None).asc(), *keys]
+    return keys
+
+
+def _after(sort: TaskSort, key: Any, last_id: int) -> ColumnElement[bool]:
+    column, task_id = _sort_column(sort), col(Task.id)
+    if sort.field == "due_date" and key is None:
+        beyond_id = task_id < last_id if sort.descending else task_id > last_id
+        return and_(column.is_(None), beyond_id)
+    bound = tuple_(bindparam(None, key, type_=column.type), last_id)
+    after = tuple_(column, task_id) < bound if sort.descending else tuple_(column, task_id) > bound
+    if sort.field == "due_date":
+        return or_(after, column.is_(None))
+    return after
+
+
+def _key_of(sort: TaskSort, task: Task) -> Any:
+    if sort.field == "priority":
+        return TaskPriority(task.priority).rank
+    value = task.created_at if sort.field == "created_at" else task.due_date
+    return None if value is None else value.isoformat()
+
+
+def _parse_key(sort: TaskSort, key: Any) -> Any:
+    """Check the cursor's key has the type its sort needs, and convert it for binding."""
+    if sort.field == "priority":
+        if isinstance(key, int) and not isinstance(key, bool) and 0 <= key < len(TaskPriority):
+            return key
+    elif key is None and sort.field == "due_date":
+        return None
+    elif isinstance(key, str):
+        try:
+            return as_utc(datetime.fromisoformat(key))
+        except ValueError:
+            pass
+    raise InvalidCursorError("the cursor is malformed")

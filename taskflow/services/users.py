@@ -1,0 +1,59 @@
+"""Users: sign-up, look-up by id or email, profile updates."""
+
+import asyncio
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from taskflow.errors import NotFoundError, ReferencedError
+from taskflow.models import User, UserCreate, UserUpdate
+from taskflow.security import hash_password
+from taskflow.services.common import flush
+
+__all__ = ["create_user", "delete_user", "get_user", "get_user_by_email", "update_user"]
+
+
+async def create_user(session: AsyncSession, data: UserCreate) -> User:
+    """Add a user with a hashed password (hashed off the event loop)."""
+    hashed = await asyncio.to_thread(hash_password, data.password)
+    user = User.model_validate(data, update={"hashed_password": hashed})
+    session.add(user)
+    await flush(session)
+    return user
+
+
+async def get_user(session: AsyncSession, user_id: int) -> User:
+    """The user with this id, or NotFoundError."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFoundError("user not found")
+    return user
+
+
+async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
+    """The user with this email, compared case-insensitively."""
+    result = await session.exec(select(User).where(User.email == email.strip().lower()))
+    return result.first()
+
+
+async def update_user(session: AsyncSession, user: User, data: UserUpdate) -> User:
+    """Apply the fields that were sent; a new password is hashed."""
+    changes = data.model_dump(exclude_unset=True)
+    if "password" in changes:
+        changes["hashed_password"] = await asyncio.to_thread(hash_password, changes.pop("password"))
+    user.sqlmodel_update(changes)
+    session.add(user)
+    await flush(session)
+    return user
+
+
+async def delete_user(session: AsyncSession, user: User) -> None:
+    """Delete the user; ReferencedError while they still own projects."""
+    await session.delete(user)
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        raise ReferencedError(
+            "the user still owns projects: transfer or delete them first"
+        ) from error
