@@ -80,13 +80,13 @@ def upgrade() -> None:
         sa.Column(
             "created_at",
             sqlmodel.sql.sqltypes.UTCDateTime(),
-            server_default=sa.text("now()"),
+            server_default=sa.func.now(),
             nullable=False,
         ),
         sa.Column(
             "updated_at",
             sqlmodel.sql.sqltypes.UTCDateTime(),
-            server_default=sa.text("now()"),
+            server_default=sa.func.now(),
             nullable=False,
         ),
         sa.Column("hashed_password", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
@@ -102,13 +102,13 @@ def upgrade() -> None:
         sa.Column(
             "created_at",
             sqlmodel.sql.sqltypes.UTCDateTime(),
-            server_default=sa.text("now()"),
+            server_default=sa.func.now(),
             nullable=False,
         ),
         sa.Column(
             "updated_at",
             sqlmodel.sql.sqltypes.UTCDateTime(),
-            server_default=sa.text("now()"),
+            server_default=sa.func.now(),
             nullable=False,
         ),
         sa.Column("owner_id", sa.Integer(), nullable=False),
@@ -139,7 +139,7 @@ def upgrade() -> None:
         sa.Column(
             "joined_at",
             sqlmodel.sql.sqltypes.UTCDateTime(),
-            server_default=sa.text("now()"),
+            server_default=sa.func.now(),
             nullable=False,
         ),
         sa.ForeignKeyConstraint(
@@ -169,7 +169,7 @@ def upgrade() -> None:
         sa.Column(
             "created_at",
             sqlmodel.sql.sqltypes.UTCDateTime(),
-            server_default=sa.text("now()"),
+            server_default=sa.func.now(),
             nullable=False,
         ),
         sa.Column("project_id", sa.Integer(), nullable=False),
@@ -219,13 +219,13 @@ def upgrade() -> None:
         sa.Column(
             "created_at",
             sqlmodel.sql.sqltypes.UTCDateTime(),
-            server_default=sa.text("now()"),
+            server_default=sa.func.now(),
             nullable=False,
         ),
         sa.Column(
             "updated_at",
             sqlmodel.sql.sqltypes.UTCDateTime(),
-            server_default=sa.text("now()"),
+            server_default=sa.func.now(),
             nullable=False,
         ),
         sa.ForeignKeyConstraint(

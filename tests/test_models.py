@@ -1,0 +1,127 @@
+"""Validation lives in the shared bases: one definition, checked the same everywhere."""
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from pydantic import ValidationError
+
+from taskflow.models import (
+    ProjectCreate,
+    ProjectUpdate,
+    TagCreate,
+    TaskCreate,
+    TaskRead,
+    TaskStatus,
+    TaskUpdate,
+    UserCreate,
+    UserRead,
+    UserUpdate,
+)
+
+
+def test_email_is_validated_and_lower_cased() -> None:
+    user = UserCreate(email="  Alice@Example.COM ", full_name="Alice", password="password1")
+    assert user.email == "alice@example.com"
+    with pytest.raises(ValidationError, match="email"):
+        UserCreate(email="not-an-email", full_name="Alice", password="password1")
+
+
+@pytest.mark.parametrize("password", ["short", "x" * 129])
+def test_password_length_is_8_to_128(password: str) -> None:
+    with pytest.raises(ValidationError, match="password"):
+        UserCreate(email="a@example.com", full_name="A", password=password)
+    with pytest.raises(ValidationError, match="password"):
+        UserUpdate(password=password)
+
+
+def test_no_read_class_exposes_a_password() -> None:
+    assert not {"password", "hashed_password"} & set(UserRead.model_fields)
+    assert not {"password", "hashed_password"} & set(UserRead.model_json_schema()["properties"])
+
+
+@pytest.mark.parametrize(
+    ("factory", "field"),
+    [
+        (
+            lambda v: UserCreate(email="a@example.com", full_name=v, password="password1"),
+            "full_name",
+        ),
+        (lambda v: ProjectCreate(name=v), "name"),
+        (lambda v: TaskCreate(title=v, project_id=1), "title"),
+        (lambda v: TagCreate(name=v), "name"),
+    ],
+)
+def test_names_are_stripped_and_must_not_be_blank_or_hold_control_characters(
+    factory: object, field: str
+) -> None:
+    assert callable(factory)
+    assert getattr(factory("  Padded  "), field) == "Padded"
+    for bad in ["", "   ", "nul\x00byte", "line\nbreak", "bell\x07"]:
+        with pytest.raises(ValidationError):
+            factory(bad)
+
+
+def test_lengths_match_the_columns() -> None:
+    TaskCreate(title="t" * 300, project_id=1)
+    with pytest.raises(ValidationError):
+        TaskCreate(title="t" * 301, project_id=1)
+    with pytest.raises(ValidationError):
+        TagCreate(name="t" * 51)
+    with pytest.raises(ValidationError):
+        ProjectCreate(name="p", description="d" * 1001)
+
+
+def test_descriptions_keep_newlines_but_refuse_nul() -> None:
+    assert TaskCreate(title="t", project_id=1, description="a\nb\tc").description == "a\nb\tc"
+    with pytest.raises(ValidationError):
+        TaskCreate(title="t", project_id=1, description="a\x00b")
+
+
+def test_naive_datetimes_are_taken_as_utc_and_aware_ones_converted() -> None:
+    naive = TaskCreate(title="t", project_id=1, due_date=datetime(2030, 1, 2, 3, 4))  # noqa: DTZ001
+    assert naive.due_date == datetime(2030, 1, 2, 3, 4, tzinfo=UTC)
+    plus_two = timezone(timedelta(hours=2))
+    aware = TaskCreate(title="t", project_id=1, due_date=datetime(2030, 1, 2, 5, tzinfo=plus_two))
+    assert aware.due_date is not None
+    assert aware.due_date.utcoffset() == timedelta(0)
+    assert aware.due_date.hour == 3
+    from_text = TaskUpdate.model_validate({"due_date": "2030-01-02T03:04:00"})
+    assert from_text.due_date == datetime(2030, 1, 2, 3, 4, tzinfo=UTC)
+
+
+def test_update_classes_refuse_null_for_not_null_columns() -> None:
+    for field in ["title", "status", "priority", "project_id", "tag_ids"]:
+        with pytest.raises(ValidationError, match=field):
+            TaskUpdate.model_validate({field: None})
+    with pytest.raises(ValidationError):
+        ProjectUpdate.model_validate({"name": None})
+    with pytest.raises(ValidationError):
+        UserUpdate.model_validate({"is_active": None})
+
+
+def test_update_classes_allow_null_to_clear_nullable_columns() -> None:
+    update = TaskUpdate.model_validate({"description": None, "assignee_id": None, "due_date": None})
+    assert update.model_dump(exclude_unset=True) == {
+        "description": None,
+        "assignee_id": None,
+        "due_date": None,
+    }
+    assert TaskUpdate().model_dump(exclude_unset=True) == {}
+
+
+def test_update_schema_documents_non_null_fields_as_non_nullable() -> None:
+    properties = TaskUpdate.model_json_schema()["properties"]
+    assert "anyOf" not in properties["title"]
+    assert {"type": "null"} in properties["description"]["anyOf"]
+
+
+def test_enums_accept_only_their_values() -> None:
+    task = TaskCreate.model_validate({"title": "t", "project_id": 1, "status": "in_progress"})
+    assert task.status is TaskStatus.IN_PROGRESS
+    with pytest.raises(ValidationError):
+        TaskCreate(title="t", project_id=1, status="IN_PROGRESS")  # type: ignore[arg-type]
+
+
+def test_read_classes_require_id_and_timestamps() -> None:
+    required = set(TaskRead.model_json_schema()["required"])
+    assert {"id", "created_at", "updated_at", "title", "project_id"} <= required

@@ -1,0 +1,112 @@
+"""`python -m taskflow.seed`: realistic, idempotent, safe to run twice at once."""
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from taskflow.config import Settings
+from taskflow.database import create_engine
+from taskflow.seed import SeedError, run
+from tests.conftest import create_empty_database, migrate
+
+
+@pytest.fixture
+async def empty_database(backend: str, tmp_path: Path) -> AsyncIterator[str]:
+    url, drop = await create_empty_database(backend, tmp_path)
+    yield url
+    await drop()
+
+
+async def _count(url: str, sql: str) -> int:
+    engine = create_engine(Settings(database_url=url, database_null_pool=True))
+    async with engine.connect() as connection:
+        value = (await connection.execute(text(sql))).scalar_one()
+    await engine.dispose()
+    return int(value)
+
+
+async def test_seed_fills_every_status_priority_and_role_then_changes_nothing(
+    empty_database: str,
+) -> None:
+    await migrate(empty_database)
+    settings = Settings(database_url=empty_database)
+    first = await run(settings)
+    assert first.created
+    assert first.users >= 3
+    assert first.projects >= 2
+    assert first.tasks >= 10
+    queries = {
+        "SELECT count(DISTINCT status) FROM tasks": 3,
+        "SELECT count(DISTINCT priority) FROM tasks": 3,
+        "SELECT count(DISTINCT role) FROM project_members": 3,
+        "SELECT count(DISTINCT owner_id) FROM projects": 2,
+    }
+    for sql, expected in queries.items():
+        assert await _count(empty_database, sql) == expected, sql
+    assert await _count(empty_database, "SELECT count(*) FROM tasks WHERE assignee_id IS NULL") > 0
+    assert await _count(empty_database, "SELECT count(*) FROM tasks WHERE due_date IS NOT NULL") > 0
+    assert await _count(empty_database, "SELECT count(*) FROM task_tags") > 0
+    hashes = await _count(
+        empty_database, "SELECT count(*) FROM users WHERE hashed_password LIKE '$argon2%'"
+    )
+    assert hashes == first.users
+
+    totals = "SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM tasks)"
+    before = await _count(empty_database, totals)
+    second = await run(settings)
+    assert not second.created
+    assert await _count(empty_database, totals) == before
+
+
+async def test_two_seeds_at_once_do_not_duplicate(empty_database: str) -> None:
+    await migrate(empty_database)
+    settings = Settings(database_url=empty_database)
+    results = await asyncio.gather(run(settings), run(settings))
+    assert sorted(r.created for r in results) == [False, True]
+    assert (
+        await _count(empty_database, "SELECT count(*) FROM projects")
+        == results[0].projects + results[1].projects
+    )
+
+
+async def test_seed_refuses_an_unmigrated_database(empty_database: str) -> None:
+    with pytest.raises(SeedError, match="make migrate"):
+        await run(Settings(database_url=empty_database))
+
+
+def test_cli_reports_one_clear_line_and_fails(tmp_path: Path) -> None:
+    env = os.environ | {"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"}
+    result = subprocess.run(
+        [sys.executable, "-m", "taskflow.seed"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "seed: the database is not migrated: run `make migrate` first"
+    ]
+
+
+def test_cli_reports_an_unreachable_server(tmp_path: Path) -> None:
+    env = os.environ | {"DATABASE_URL": "postgresql://nobody@127.0.0.1:9/nothing"}
+    result = subprocess.run(
+        [sys.executable, "-m", "taskflow.seed"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "cannot reach the database" in lines[0]

@@ -1,0 +1,255 @@
+"""The task queries other services use: filters, orders, keyset pages, tags, autocomplete."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from taskflow.errors import InvalidCursorError, InvalidValueError, NotFoundError
+from taskflow.models import Project, Task, TaskPriority, TaskRead, TaskStatus, TaskUpdate, User
+from taskflow.services.pagination import encode_cursor
+from taskflow.services.tags import autocomplete_tags
+from taskflow.services.tasks import (
+    TaskFilter,
+    TaskSort,
+    delete_task,
+    get_task,
+    list_tasks,
+    update_task,
+)
+from tests.conftest import StatementCounter
+from tests.factories import make_member, make_project, make_tag, make_task, make_user
+
+T0 = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+async def _all_pages(session: AsyncSession, filters: TaskFilter, **kwargs: Any) -> list[Task]:
+    seen: list[Task] = []
+    cursor = None
+    while True:
+        page = await list_tasks(session, filters, cursor=cursor, **kwargs)
+        seen.extend(page.items)
+        if page.next_cursor is None:
+            return seen
+        cursor = page.next_cursor
+
+
+async def _project_with_tasks(
+    session: AsyncSession, count: int
+) -> tuple[User, Project, list[Task]]:
+    owner = await make_user(session)
+    project = await make_project(session, owner)
+    priorities = list(TaskPriority)
+    tasks = [
+        await make_task(
+            session,
+            project,
+            title=f"task {i:02d}",
+            priority=priorities[i % 3],
+            due_date=None if i % 4 == 0 else T0 + timedelta(days=i % 5),
+        )
+        for i in range(count)
+    ]
+    return owner, project, tasks
+
+
+@pytest.mark.parametrize("sort", list(TaskSort))
+async def test_pages_follow_the_sort_order_without_gaps_or_repeats(
+    session: AsyncSession, sort: TaskSort
+) -> None:
+    _owner, project, tasks = await _project_with_tasks(session, 23)
+    paged = await _all_pages(session, TaskFilter(project_id=project.id), sort=sort, limit=5)
+    assert sorted(t.id or 0 for t in paged) == sorted(t.id or 0 for t in tasks)
+
+    def key(task: Task) -> tuple[Any, ...]:
+        if sort.field == "priority":
+            return (TaskPriority(task.priority).rank, task.id)
+        if sort.field == "created_at":
+            return (task.created_at, task.id)
+        return (task.due_date or T0, task.id)
+
+    if sort.field == "due_date":
+        dated = [t for t in tasks if t.due_date is not None]
+        undated = [t for t in tasks if t.due_date is None]
+        expected = sorted(dated, key=key, reverse=sort.descending) + sorted(
+            undated, key=lambda t: t.id or 0, reverse=sort.descending
+        )
+    else:
+        expected = sorted(tasks, key=key, reverse=sort.descending)
+    assert [t.id for t in paged] == [t.id for t in expected]
+
+
+async def test_priority_sorts_by_meaning(session: AsyncSession) -> None:
+    _owner, project, _tasks = await _project_with_tasks(session, 6)
+    page = await list_tasks(session, TaskFilter(project_id=project.id), sort=TaskSort.PRIORITY_DESC)
+    assert [t.priority for t in page.items][:2] == [TaskPriority.HIGH, TaskPriority.HIGH]
+    assert page.items[-1].priority == TaskPriority.LOW
+
+
+async def test_rows_inserted_between_pages_are_neither_skipped_nor_repeated(
+    session: AsyncSession,
+) -> None:
+    _owner, project, tasks = await _project_with_tasks(session, 10)
+    filters = TaskFilter(project_id=project.id)
+    first = await list_tasks(session, filters, sort=TaskSort.CREATED_AT, limit=4)
+    newer = await make_task(session, project, title="added meanwhile")
+    rest = await _all_pages(session, filters, sort=TaskSort.CREATED_AT, limit=4)
+    ids = [t.id for t in first.items] + [t.id for t in rest[4:]]
+    assert ids == [t.id for t in tasks] + [newer.id]
+
+
+async def test_filters_narrow_the_list(session: AsyncSession) -> None:
+    owner = await make_user(session)
+    helper = await make_user(session)
+    project = await make_project(session, owner)
+    await make_member(session, project, helper)
+    bug = await make_tag(session, project, "Bug")
+    match = await make_task(
+        session,
+        project,
+        title="Fix login",
+        status=TaskStatus.IN_PROGRESS,
+        priority=TaskPriority.HIGH,
+        assignee_id=helper.id,
+        due_date=T0,
+        tag_ids=[bug.id],
+    )
+    await make_task(session, project, title="Write docs", due_date=T0 + timedelta(days=9))
+    base = {"project_id": project.id}
+    cases: list[dict[str, Any]] = [
+        {"status": TaskStatus.IN_PROGRESS},
+        {"priority": TaskPriority.HIGH},
+        {"assignee_id": helper.id},
+        {"tag": "bug"},
+        {"q": "LOGIN"},
+        {"due_before": T0 + timedelta(days=1)},
+        {"due_after": T0 - timedelta(days=1), "due_before": T0 + timedelta(days=1)},
+    ]
+    for case in cases:
+        page = await list_tasks(session, TaskFilter(**(base | case)))
+        assert [t.id for t in page.items] == [match.id], case
+
+
+async def test_search_treats_percent_and_underscore_literally(session: AsyncSession) -> None:
+    owner = await make_user(session)
+    project = await make_project(session, owner)
+    literal = await make_task(session, project, title="100% done_now")
+    await make_task(session, project, title="1000 donexnow")
+    for q in ["100%", "done_now", "%", "_"]:
+        page = await list_tasks(session, TaskFilter(project_id=project.id, q=q))
+        assert [t.id for t in page.items] == [literal.id], q
+
+
+async def test_search_covers_descriptions(session: AsyncSession) -> None:
+    owner = await make_user(session)
+    project = await make_project(session, owner)
+    task = await make_task(session, project, title="t", description="Needle in a haystack")
+    page = await list_tasks(session, TaskFilter(project_id=project.id, q="needle"))
+    assert [t.id for t in page.items] == [task.id]
+
+
+async def test_member_filter_returns_only_the_users_projects(session: AsyncSession) -> None:
+    alice, bob = await make_user(session), await make_user(session)
+    mine = await make_project(session, alice)
+    theirs = await make_project(session, bob)
+    visible = await make_task(session, mine)
+    await make_task(session, theirs)
+    page = await list_tasks(session, TaskFilter(member_id=alice.id))
+    assert [t.id for t in page.items] == [visible.id]
+
+
+async def test_a_page_costs_the_same_statements_whatever_its_size(
+    session: AsyncSession, count_statements: StatementCounter
+) -> None:
+    owner, project, tasks = await _project_with_tasks(session, 60)
+    tags = [await make_tag(session, project, f"tag{i}") for i in range(3)]
+    for task in tasks:
+        await update_task(
+            session,
+            await get_task(session, task.id or 0),
+            TaskUpdate.model_validate({"tag_ids": [t.id for t in tags]}),
+        )
+    session.expunge_all()
+    counts = []
+    for limit in (1, 50):
+        before = count_statements.count
+        page = await list_tasks(session, TaskFilter(member_id=owner.id), limit=limit)
+        payload = [TaskRead.model_validate(t) for t in page.items]
+        assert all(len(item.tags) == 3 for item in payload)
+        counts.append(count_statements.count - before)
+        session.expunge_all()
+    assert counts == [2, 2]
+
+
+async def test_tampered_or_foreign_cursors_are_refused(session: AsyncSession) -> None:
+    filters = TaskFilter()
+    bad = [
+        "not base64 !",
+        "e30",  # "{}"
+        encode_cursor("-created_at", "yesterday", 1),
+        encode_cursor("-created_at", T0.isoformat(), "1"),  # type: ignore[arg-type]
+        encode_cursor("priority", 99, 1),
+        encode_cursor("due_date", T0.isoformat(), 1),  # issued for another sort
+    ]
+    for cursor in bad:
+        with pytest.raises(InvalidCursorError):
+            await list_tasks(session, filters, sort=TaskSort.CREATED_AT_DESC, cursor=cursor)
+
+
+async def test_task_tags_must_belong_to_its_project(session: AsyncSession) -> None:
+    owner = await make_user(session)
+    project, other = await make_project(session, owner), await make_project(session, owner)
+    foreign = await make_tag(session, other, "x")
+    with pytest.raises(InvalidValueError, match="tag"):
+        await make_task(session, project, tag_ids=[foreign.id])
+    with pytest.raises(InvalidValueError, match="tag"):
+        await make_task(session, project, tag_ids=[123456])
+
+
+async def test_assignee_must_be_a_member(session: AsyncSession) -> None:
+    owner, stranger = await make_user(session), await make_user(session)
+    project = await make_project(session, owner)
+    with pytest.raises(InvalidValueError, match="member"):
+        await make_task(session, project, assignee_id=stranger.id)
+
+
+async def test_get_task_loads_tags_and_update_replaces_them(session: AsyncSession) -> None:
+    owner = await make_user(session)
+    project = await make_project(session, owner)
+    a, b, c = [await make_tag(session, project, name) for name in "abc"]
+    task = await make_task(session, project, tag_ids=[a.id, b.id])
+    session.expunge_all()
+    loaded = await get_task(session, task.id or 0)
+    assert [t.name for t in loaded.tags] == ["a", "b"]
+    await update_task(
+        session, loaded, TaskUpdate.model_validate({"tag_ids": [c.id], "title": "  renamed "})
+    )
+    session.expunge_all()
+    again = await get_task(session, task.id or 0)
+    assert [t.name for t in again.tags] == ["c"]
+    assert again.title == "renamed"
+
+
+async def test_missing_tasks_are_not_found(session: AsyncSession) -> None:
+    with pytest.raises(NotFoundError):
+        await get_task(session, 424242)
+    with pytest.raises(NotFoundError):
+        await delete_task(session, 424242)
+
+
+async def test_autocomplete_is_a_case_insensitive_prefix_match(session: AsyncSession) -> None:
+    owner = await make_user(session)
+    project, other = await make_project(session, owner), await make_project(session, owner)
+    for name in ["Backend", "bug", "Build", "frontend", "b_x", "bxx"]:
+        await make_tag(session, project, name)
+    await make_tag(session, other, "bugzilla")
+    names = [
+        t.name for t in await autocomplete_tags(session, project_id=project.id or 0, prefix="B")
+    ]
+    assert names == ["b_x", "Backend", "bug", "Build", "bxx"]
+    underscored = await autocomplete_tags(session, project_id=project.id or 0, prefix="b_")
+    assert [t.name for t in underscored] == ["b_x"]
+    assert [
+        t.name for t in await autocomplete_tags(session, project_id=project.id or 0, prefix="BU")
+    ] == ["bug", "Build"]
