@@ -45,8 +45,12 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
 run: migrate seed
-	@echo "Database migrated and seeded ($${DATABASE_URL:-sqlite+aiosqlite:///./taskflow.db})."
+	@echo "TaskFlow API: http://$(HOST):$(PORT)/docs  (Authorize with the demo login above)"
+	$(BIN)/uvicorn taskflow.api:app --host $(HOST) --port $(PORT)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache taskflow.db

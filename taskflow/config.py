@@ -1,12 +1,14 @@
 """Settings, read from the environment and `.env`; the only module that reads either."""
 
 from functools import lru_cache
+from typing import Literal
 
-from pydantic import field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./taskflow.db"
+EXAMPLE_SECRET_KEY = "change-me-this-example-secret-is-public"  # noqa: S105
 
 # libpq's sslmode values -> what asyncpg's `ssl` argument accepts.
 _SSLMODES = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
@@ -55,10 +57,23 @@ class Settings(BaseSettings):
     # Serverless: open a connection per session instead of keeping a pool.
     database_null_pool: bool = False
 
+    # Tokens (JWT, HS256). The example secret is refused in production.
+    secret_key: str = EXAMPLE_SECRET_KEY
+    access_token_minutes: int = Field(default=30, ge=1)
+    environment: Literal["development", "production"] = "development"
+
     @field_validator("database_url")
     @classmethod
     def _normalize(cls, value: str) -> str:
         return normalize_database_url(value)
+
+    @model_validator(mode="after")
+    def _no_example_secret_in_production(self) -> "Settings":
+        if self.environment == "production" and self.secret_key == EXAMPLE_SECRET_KEY:
+            raise ValueError("SECRET_KEY must be set to a private value in production")
+        if self.environment == "production" and len(self.secret_key) < 32:
+            raise ValueError("SECRET_KEY must be at least 32 characters in production")
+        return self
 
     @property
     def is_sqlite(self) -> bool:

@@ -12,7 +12,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.config import Settings, get_settings
 
-__all__ = ["create_engine", "create_session_factory", "get_engine", "get_session"]
+__all__ = [
+    "create_engine",
+    "create_session_factory",
+    "dispose_engine",
+    "get_engine",
+    "get_session",
+    "get_session_factory",
+]
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -84,6 +91,14 @@ def get_session_factory() -> async_sessionmaker[AsyncSession]:
     get_engine()
     assert _session_factory is not None
     return _session_factory
+
+
+async def dispose_engine() -> None:
+    """Close the process-wide pool (at shutdown); the next use creates a new engine."""
+    global _engine, _session_factory
+    if _engine is not None:
+        await _engine.dispose()
+    _engine = _session_factory = None
 
 
 async def get_session() -> AsyncIterator[AsyncSession]:

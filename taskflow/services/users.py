@@ -8,10 +8,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.errors import NotFoundError, ReferencedError
 from taskflow.models import User, UserCreate, UserUpdate
-from taskflow.security import hash_password
+from taskflow.security import hash_password, verify_and_update_password
 from taskflow.services.common import flush
 
-__all__ = ["create_user", "delete_user", "get_user", "get_user_by_email", "update_user"]
+__all__ = [
+    "authenticate",
+    "create_user",
+    "delete_user",
+    "get_user",
+    "get_user_by_email",
+    "update_user",
+]
 
 
 async def create_user(session: AsyncSession, data: UserCreate) -> User:
@@ -57,3 +64,17 @@ async def delete_user(session: AsyncSession, user: User) -> None:
         raise ReferencedError(
             "the user still owns projects: transfer or delete them first"
         ) from error
+
+
+async def authenticate(session: AsyncSession, email: str, password: str) -> User | None:
+    """The active user with these credentials, else None; upgrades an outdated hash."""
+    user = await get_user_by_email(session, email)
+    hashed = None if user is None else user.hashed_password
+    valid, new_hash = await asyncio.to_thread(verify_and_update_password, password, hashed)
+    if user is None or not valid or not user.is_active:
+        return None
+    if new_hash is not None:
+        user.hashed_password = new_hash
+        session.add(user)
+        await flush(session)
+    return user

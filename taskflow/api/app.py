@@ -1,0 +1,32 @@
+"""The FastAPI application."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from taskflow.api.errors import install_error_handlers
+from taskflow.api.routes import auth, health, users
+from taskflow.config import get_settings
+from taskflow.database import dispose_engine
+
+__all__ = ["app", "create_app"]
+
+
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    get_settings()  # fail at start-up, not on the first request, on a bad configuration
+    yield
+    await dispose_engine()
+
+
+def create_app() -> FastAPI:
+    """A new application with every route and error handler."""
+    app = FastAPI(title="TaskFlow", version="0.1.0", lifespan=_lifespan)
+    install_error_handlers(app)
+    for module in (health, auth, users):
+        app.include_router(module.router)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,62 @@
+"""Domain errors -> HTTP statuses, in one place."""
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+
+from taskflow.errors import (
+    DomainError,
+    DuplicateError,
+    InvalidCursorError,
+    InvalidValueError,
+    MissingReferenceError,
+    NotFoundError,
+    ReferencedError,
+    translate_integrity_error,
+)
+
+__all__ = ["STATUS_BY_ERROR", "install_error_handlers"]
+
+STATUS_BY_ERROR: dict[type[DomainError], int] = {
+    NotFoundError: status.HTTP_404_NOT_FOUND,
+    DuplicateError: status.HTTP_409_CONFLICT,
+    ReferencedError: status.HTTP_409_CONFLICT,
+    MissingReferenceError: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    InvalidValueError: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    InvalidCursorError: status.HTTP_422_UNPROCESSABLE_CONTENT,
+}
+
+
+def status_for(error: DomainError) -> int:
+    """The HTTP status of a domain error (its most specific mapped class)."""
+    for error_type, code in STATUS_BY_ERROR.items():
+        if isinstance(error, error_type):
+            return code
+    return status.HTTP_400_BAD_REQUEST
+
+
+async def _domain_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, DomainError)
+    return JSONResponse({"detail": error.message}, status_code=status_for(error))
+
+
+async def _integrity_error(request: Request, error: Exception) -> JSONResponse:
+    # Safety net: services translate their own flushes; a commit can still hit a constraint.
+    assert isinstance(error, IntegrityError)
+    return await _domain_error(request, translate_integrity_error(error))
+
+
+async def _database_unavailable(_request: Request, _error: Exception) -> JSONResponse:
+    # Lost or refused connections: the client may retry; nothing about its input was wrong.
+    return JSONResponse(
+        {"detail": "the database is unavailable; try again shortly"},
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": "5"},
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    for unavailable in (OperationalError, InterfaceError, OSError):
+        app.add_exception_handler(unavailable, _database_unavailable)
