@@ -122,9 +122,7 @@ async def test_health_reports_ok(client: AsyncClient) -> None:
 async def test_login_upgrades_an_outdated_hash(client: AsyncClient, session: AsyncSession) -> None:
     user = await sign_up(client, "old@example.com")
     weak = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=8192),)).hash("password123")
-    await session.exec(
-        update(User).where(col(User.id) == user["id"]).values(hashed_password=weak)
-    )
+    await session.exec(update(User).where(col(User.id) == user["id"]).values(hashed_password=weak))
     await login(client, "old@example.com")
     stored = await session.scalar(select(User.hashed_password).where(col(User.id) == user["id"]))
     assert stored != weak
