@@ -13,6 +13,7 @@ __all__ = [
     "InvalidValueError",
     "MissingReferenceError",
     "NotFoundError",
+    "PermissionDeniedError",
     "ReferencedError",
     "translate_integrity_error",
 ]
@@ -28,6 +29,10 @@ class DomainError(Exception):
 
 class NotFoundError(DomainError):
     """The row asked for does not exist (or is not visible to the caller)."""
+
+
+class PermissionDeniedError(DomainError):
+    """The caller may see the resource but their role does not allow the action."""
 
 
 class DuplicateError(DomainError):

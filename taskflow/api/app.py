@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from taskflow.api.errors import install_error_handlers
-from taskflow.api.routes import auth, health, users
+from taskflow.api.routes import auth, health, projects, users
 from taskflow.config import get_settings
 from taskflow.database import dispose_engine
 
@@ -24,7 +24,7 @@ def create_app() -> FastAPI:
     """A new application with every route and error handler."""
     app = FastAPI(title="TaskFlow", version="0.1.0", lifespan=_lifespan)
     install_error_handlers(app)
-    for module in (health, auth, users):
+    for module in (health, auth, users, projects):
         app.include_router(module.router)
     return app
 

@@ -11,6 +11,7 @@ from taskflow.errors import (
     InvalidValueError,
     MissingReferenceError,
     NotFoundError,
+    PermissionDeniedError,
     ReferencedError,
     translate_integrity_error,
 )
@@ -19,6 +20,7 @@ __all__ = ["STATUS_BY_ERROR", "install_error_handlers"]
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
     NotFoundError: status.HTTP_404_NOT_FOUND,
+    PermissionDeniedError: status.HTTP_403_FORBIDDEN,
     DuplicateError: status.HTTP_409_CONFLICT,
     ReferencedError: status.HTTP_409_CONFLICT,
     MissingReferenceError: status.HTTP_422_UNPROCESSABLE_CONTENT,

@@ -13,12 +13,15 @@ from taskflow.models import (
     ProjectUpdate,
 )
 from taskflow.services.common import flush
+from taskflow.services.pagination import Page, decode_cursor, encode_cursor
 
 __all__ = [
     "add_member",
     "create_project",
+    "delete_project",
     "get_membership",
     "get_project",
+    "list_projects",
     "update_project",
 ]
 
@@ -70,3 +73,29 @@ async def get_membership(
         )
     )
     return result.first()
+
+
+async def delete_project(session: AsyncSession, project: Project) -> None:
+    """Delete the project; the database cascades to its tasks, members and tags."""
+    await session.delete(project)
+    await flush(session)
+
+
+async def list_projects(
+    session: AsyncSession, *, member_id: int, limit: int = 50, cursor: str | None = None
+) -> Page[Project]:
+    """The projects the user is a member of, newest first, one keyset page."""
+    query = select(Project).where(
+        col(Project.id).in_(
+            select(ProjectMember.project_id).where(col(ProjectMember.user_id) == member_id)
+        )
+    )
+    if cursor is not None:
+        _key, last_id = decode_cursor(cursor, "-id")
+        query = query.where(col(Project.id) < last_id)
+    rows = list((await session.exec(query.order_by(col(Project.id).desc()).limit(limit + 1))).all())
+    items = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit and items[-1].id is not None:
+        next_cursor = encode_cursor("-id", None, items[-1].id)
+    return Page(items=items, next_cursor=next_cursor)

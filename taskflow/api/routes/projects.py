@@ -1,0 +1,84 @@
+"""Projects: create, list the caller's, read, update, delete (by membership role)."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+
+from taskflow.api.deps import CurrentUser, SessionDep
+from taskflow.api.pages import PageOut
+from taskflow.models import ProjectCreate, ProjectRead, ProjectUpdate
+from taskflow.services import projects
+from taskflow.services.access import Permission, require_project
+
+router = APIRouter(prefix="/api/v1/projects", tags=["projects"])
+
+AUTH: dict[int | str, dict[str, Any]] = {401: {"description": "Missing, invalid or expired token"}}
+VISIBLE = AUTH | {404: {"description": "No such project, or the caller is not a member"}}
+ROLE = VISIBLE | {403: {"description": "The caller's role does not allow this"}}
+
+
+def _caller_id(me: CurrentUser) -> int:
+    assert me.id is not None
+    return me.id
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses=AUTH)
+async def create_project(data: ProjectCreate, me: CurrentUser, session: SessionDep) -> ProjectRead:
+    """Create a project; the caller becomes its owner."""
+    project = await projects.create_project(session, owner_id=_caller_id(me), data=data)
+    await session.commit()
+    return ProjectRead.model_validate(project)
+
+
+@router.get("", responses=AUTH | {422: {"description": "Invalid query or cursor"}})
+async def list_projects(
+    me: CurrentUser,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> PageOut[ProjectRead]:
+    """The projects the caller is a member of, newest first."""
+    page = await projects.list_projects(
+        session, member_id=_caller_id(me), limit=limit, cursor=cursor
+    )
+    items = [ProjectRead.model_validate(p) for p in page.items]
+    return PageOut(items=items, next_cursor=page.next_cursor)
+
+
+@router.get("/{project_id}", responses=VISIBLE)
+async def read_project(project_id: int, me: CurrentUser, session: SessionDep) -> ProjectRead:
+    """A project the caller is a member of."""
+    project, _role = await require_project(
+        session, project_id=project_id, user_id=_caller_id(me), permission=Permission.READ
+    )
+    return ProjectRead.model_validate(project)
+
+
+@router.patch("/{project_id}", responses=ROLE)
+async def update_project(
+    project_id: int, data: ProjectUpdate, me: CurrentUser, session: SessionDep
+) -> ProjectRead:
+    """Rename or describe a project (owner or admin)."""
+    project, _role = await require_project(
+        session,
+        project_id=project_id,
+        user_id=_caller_id(me),
+        permission=Permission.UPDATE_PROJECT,
+    )
+    project = await projects.update_project(session, project, data)
+    await session.commit()
+    return ProjectRead.model_validate(project)
+
+
+@router.delete("/{project_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ROLE)
+async def delete_project(project_id: int, me: CurrentUser, session: SessionDep) -> Response:
+    """Delete a project with its tasks, members and tags (owner only)."""
+    project, _role = await require_project(
+        session,
+        project_id=project_id,
+        user_id=_caller_id(me),
+        permission=Permission.DELETE_PROJECT,
+    )
+    await projects.delete_project(session, project)
+    await session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

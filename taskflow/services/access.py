@@ -1,0 +1,58 @@
+"""Who may do what in a project: one role -> permission table and one loader that checks it."""
+
+from enum import StrEnum
+
+from sqlalchemy import and_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from taskflow.errors import NotFoundError, PermissionDeniedError
+from taskflow.models import MemberRole, Project, ProjectMember
+
+__all__ = ["ROLE_PERMISSIONS", "Permission", "require_project"]
+
+
+class Permission(StrEnum):
+    READ = "read"
+    WRITE_TASKS = "write tasks"
+    UPDATE_PROJECT = "update the project"
+    MANAGE_MEMBERS = "manage members"
+    MANAGE_TAGS = "manage tags"
+    DELETE_PROJECT = "delete the project"
+
+
+ROLE_PERMISSIONS: dict[MemberRole, frozenset[Permission]] = {
+    MemberRole.OWNER: frozenset(Permission),
+    MemberRole.ADMIN: frozenset(Permission) - {Permission.DELETE_PROJECT},
+    MemberRole.MEMBER: frozenset({Permission.READ, Permission.WRITE_TASKS}),
+}
+
+
+async def require_project(
+    session: AsyncSession, *, project_id: int, user_id: int, permission: Permission
+) -> tuple[Project, MemberRole]:
+    """The project and the caller's role, loaded in one query through the membership.
+
+    NotFoundError for non-members, so a project's existence does not leak;
+    PermissionDeniedError for members whose role lacks the permission.
+    """
+    row = (
+        await session.exec(
+            select(Project, ProjectMember.role)
+            .join(
+                ProjectMember,
+                and_(
+                    col(ProjectMember.project_id) == col(Project.id),
+                    col(ProjectMember.user_id) == user_id,
+                ),
+            )
+            .where(col(Project.id) == project_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFoundError("project not found")
+    project, role = row
+    role = MemberRole(role)
+    if permission not in ROLE_PERMISSIONS[role]:
+        raise PermissionDeniedError(f"your role ({role.value}) may not {permission.value}")
+    return project, role

@@ -1,0 +1,106 @@
+"""Projects through the API, with the authorisation matrix by membership role."""
+
+import pytest
+from httpx import AsyncClient
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from taskflow.models import MemberRole, ProjectMemberCreate
+from taskflow.services.projects import add_member
+from tests.api.conftest import login, sign_up
+
+ROLES = ["owner", "admin", "member", "stranger"]
+
+
+async def _project_with_everyone(
+    client: AsyncClient, session: AsyncSession
+) -> tuple[int, dict[str, dict[str, str]]]:
+    """A project, and headers for its owner, an admin, a member and a non-member."""
+    headers, ids = {}, {}
+    for role in ROLES:
+        user = await sign_up(client, f"{role}-{id(session)}@example.com")
+        ids[role] = user["id"]
+        headers[role] = await login(client, user["email"])
+    response = await client.post(
+        "/api/v1/projects", json={"name": "Apollo"}, headers=headers["owner"]
+    )
+    assert response.status_code == 201
+    project_id = response.json()["id"]
+    for role in (MemberRole.ADMIN, MemberRole.MEMBER):
+        await add_member(
+            session,
+            project_id=project_id,
+            data=ProjectMemberCreate(user_id=ids[role.value], role=role),
+        )
+    return project_id, headers
+
+
+async def test_creator_owns_the_project_and_sees_it_listed(client: AsyncClient) -> None:
+    me = await sign_up(client, "creator@example.com")
+    headers = await login(client, "creator@example.com")
+    created = await client.post(
+        "/api/v1/projects", json={"name": "  Zeus  ", "description": "d"}, headers=headers
+    )
+    assert created.status_code == 201
+    assert created.json()["owner_id"] == me["id"]
+    assert created.json()["name"] == "Zeus"
+    listed = await client.get("/api/v1/projects", headers=headers)
+    assert listed.json() == {"items": [created.json()], "next_cursor": None}
+
+
+async def test_project_list_is_paged_and_only_the_callers(client: AsyncClient) -> None:
+    await sign_up(client, "pager@example.com")
+    await sign_up(client, "else@example.com")
+    mine = await login(client, "pager@example.com")
+    other = await login(client, "else@example.com")
+    await client.post("/api/v1/projects", json={"name": "not mine"}, headers=other)
+    for i in range(5):
+        await client.post("/api/v1/projects", json={"name": f"p{i}"}, headers=mine)
+    names, cursor = [], None
+    while True:
+        params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = (await client.get("/api/v1/projects", params=params, headers=mine)).json()
+        names += [p["name"] for p in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert names == ["p4", "p3", "p2", "p1", "p0"]
+    bad = await client.get("/api/v1/projects", params={"cursor": "tampered"}, headers=mine)
+    assert bad.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("action", "allowed"),
+    [
+        ("read", {"owner": 200, "admin": 200, "member": 200, "stranger": 404}),
+        ("update", {"owner": 200, "admin": 200, "member": 403, "stranger": 404}),
+        ("delete", {"owner": 204, "admin": 403, "member": 403, "stranger": 404}),
+    ],
+)
+async def test_authorisation_matrix(
+    client: AsyncClient, session: AsyncSession, action: str, allowed: dict[str, int]
+) -> None:
+    project_id, headers = await _project_with_everyone(client, session)
+    url = f"/api/v1/projects/{project_id}"
+    for role in ["stranger", "member", "admin", "owner"]:
+        if action == "read":
+            response = await client.get(url, headers=headers[role])
+        elif action == "update":
+            response = await client.patch(url, json={"name": "Renamed"}, headers=headers[role])
+        else:
+            response = await client.delete(url, headers=headers[role])
+        assert response.status_code == allowed[role], (role, response.text)
+    if action == "delete":
+        assert (await client.get(url, headers=headers["owner"])).status_code == 404
+
+
+async def test_missing_project_is_404_and_bad_update_is_422(client: AsyncClient) -> None:
+    await sign_up(client, "p404@example.com")
+    headers = await login(client, "p404@example.com")
+    assert (await client.get("/api/v1/projects/987654", headers=headers)).status_code == 404
+    created = await client.post("/api/v1/projects", json={"name": "x"}, headers=headers)
+    url = f"/api/v1/projects/{created.json()['id']}"
+    assert (await client.patch(url, json={"name": None}, headers=headers)).status_code == 422
+    assert (await client.patch(url, json={"name": "  "}, headers=headers)).status_code == 422
+    cleared = await client.patch(url, json={"description": None}, headers=headers)
+    assert cleared.status_code == 200
+    assert cleared.json()["description"] is None
