@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
 __all__ = [
+    "ConflictError",
     "DomainError",
     "DuplicateError",
     "InvalidCursorError",
@@ -35,7 +36,11 @@ class PermissionDeniedError(DomainError):
     """The caller may see the resource but their role does not allow the action."""
 
 
-class DuplicateError(DomainError):
+class ConflictError(DomainError):
+    """The request contradicts the current state (e.g. removing a project's owner)."""
+
+
+class DuplicateError(ConflictError):
     """A unique constraint would be violated."""
 
 
@@ -43,7 +48,7 @@ class MissingReferenceError(DomainError):
     """A foreign key points at a row that does not exist."""
 
 
-class ReferencedError(DomainError):
+class ReferencedError(ConflictError):
     """A row cannot be deleted while other rows still point at it (ON DELETE RESTRICT)."""
 
 

@@ -30,7 +30,8 @@ from taskflow.models import (
 )
 from taskflow.security import hash_password
 from taskflow.services.common import insert_ignoring_conflicts
-from taskflow.services.projects import add_member, create_project
+from taskflow.services.members import add_member
+from taskflow.services.projects import create_project
 from taskflow.services.tags import create_tag
 from taskflow.services.tasks import create_task
 

@@ -139,8 +139,10 @@ class StatementCounter:
     def __init__(self) -> None:
         self.statements: list[str] = []
 
+    TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE", "BEGIN", "ROLLBACK", "COMMIT")
+
     def __call__(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "BEGIN")):
+        if not statement.lstrip().upper().startswith(self.TRANSACTION_CONTROL):
             self.statements.append(statement)
 
     @property

@@ -17,7 +17,8 @@ from taskflow.models import (
     User,
     UserCreate,
 )
-from taskflow.services.projects import add_member, create_project
+from taskflow.services.members import add_member
+from taskflow.services.projects import create_project
 from taskflow.services.tags import create_tag
 from taskflow.services.tasks import create_task
 from taskflow.services.users import create_user

@@ -238,18 +238,31 @@ async def test_missing_tasks_are_not_found(session: AsyncSession) -> None:
         await delete_task(session, 424242)
 
 
+async def _names(session: AsyncSession, project: Project, prefix: str, **kw: Any) -> list[str]:
+    page = await autocomplete_tags(session, project_id=project.id or 0, prefix=prefix, **kw)
+    return [t.name for t in page.items]
+
+
 async def test_autocomplete_is_a_case_insensitive_prefix_match(session: AsyncSession) -> None:
     owner = await make_user(session)
     project, other = await make_project(session, owner), await make_project(session, owner)
     for name in ["Backend", "bug", "Build", "frontend", "b_x", "bxx"]:
         await make_tag(session, project, name)
     await make_tag(session, other, "bugzilla")
-    names = [
-        t.name for t in await autocomplete_tags(session, project_id=project.id or 0, prefix="B")
-    ]
-    assert names == ["b_x", "Backend", "bug", "Build", "bxx"]
-    underscored = await autocomplete_tags(session, project_id=project.id or 0, prefix="b_")
-    assert [t.name for t in underscored] == ["b_x"]
-    assert [
-        t.name for t in await autocomplete_tags(session, project_id=project.id or 0, prefix="BU")
-    ] == ["bug", "Build"]
+    assert await _names(session, project, "B") == ["b_x", "Backend", "bug", "Build", "bxx"]
+    assert await _names(session, project, "b_") == ["b_x"]
+    assert await _names(session, project, "BU") == ["bug", "Build"]
+
+
+async def test_autocomplete_pages_follow_the_name_order(session: AsyncSession) -> None:
+    owner = await make_user(session)
+    project = await make_project(session, owner)
+    for name in ["d", "B", "a", "C", "e"]:
+        await make_tag(session, project, name)
+    seen, cursor = [], None
+    while True:
+        page = await autocomplete_tags(session, project_id=project.id or 0, limit=2, cursor=cursor)
+        seen += [t.name for t in page.items]
+        if (cursor := page.next_cursor) is None:
+            break
+    assert seen == ["a", "B", "C", "d", "e"]

@@ -6,7 +6,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from taskflow.api.errors import install_error_handlers
-from taskflow.api.routes import auth, health, projects, users
+from taskflow.api.responses import UNAVAILABLE
+from taskflow.api.routes import auth, health, members, projects, tags, tasks, users
 from taskflow.config import get_settings
 from taskflow.database import dispose_engine
 
@@ -22,9 +23,9 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     """A new application with every route and error handler."""
-    app = FastAPI(title="TaskFlow", version="0.1.0", lifespan=_lifespan)
+    app = FastAPI(title="TaskFlow", version="0.1.0", lifespan=_lifespan, responses=UNAVAILABLE)
     install_error_handlers(app)
-    for module in (health, auth, users, projects):
+    for module in (health, auth, users, projects, members, tags, tasks):
         app.include_router(module.router)
     return app
 

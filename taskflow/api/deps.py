@@ -11,7 +11,7 @@ from taskflow.database import get_session
 from taskflow.models import User
 from taskflow.security import InvalidTokenError, decode_access_token
 
-__all__ = ["CurrentUser", "SessionDep", "SettingsDep", "unauthorized"]
+__all__ = ["CurrentUser", "SessionDep", "SettingsDep", "caller_id", "unauthorized"]
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -42,3 +42,9 @@ async def get_current_user(
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def caller_id(user: User) -> int:
+    """The id of a user loaded from the database (never None there)."""
+    assert user.id is not None
+    return user.id

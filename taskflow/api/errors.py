@@ -5,14 +5,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from taskflow.errors import (
+    ConflictError,
     DomainError,
-    DuplicateError,
     InvalidCursorError,
     InvalidValueError,
     MissingReferenceError,
     NotFoundError,
     PermissionDeniedError,
-    ReferencedError,
     translate_integrity_error,
 )
 
@@ -21,8 +20,7 @@ __all__ = ["STATUS_BY_ERROR", "install_error_handlers"]
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
     NotFoundError: status.HTTP_404_NOT_FOUND,
     PermissionDeniedError: status.HTTP_403_FORBIDDEN,
-    DuplicateError: status.HTTP_409_CONFLICT,
-    ReferencedError: status.HTTP_409_CONFLICT,
+    ConflictError: status.HTTP_409_CONFLICT,
     MissingReferenceError: status.HTTP_422_UNPROCESSABLE_CONTENT,
     InvalidValueError: status.HTTP_422_UNPROCESSABLE_CONTENT,
     InvalidCursorError: status.HTTP_422_UNPROCESSABLE_CONTENT,

@@ -6,9 +6,13 @@ import json
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
+
 from taskflow.errors import InvalidCursorError
 
-__all__ = ["Page", "decode_cursor", "encode_cursor"]
+__all__ = ["Page", "decode_cursor", "encode_cursor", "page_by_id"]
 
 T = TypeVar("T")
 
@@ -39,3 +43,27 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
     if not isinstance(row_id, int) or isinstance(row_id, bool):
         raise InvalidCursorError("the cursor is malformed")
     return key, row_id
+
+
+async def page_by_id(
+    session: AsyncSession,
+    query: SelectOfScalar[T],
+    id_column: Any,
+    *,
+    limit: int,
+    cursor: str | None,
+    descending: bool = False,
+) -> Page[T]:
+    """One keyset page of `query` ordered by its integer id column."""
+    sort = "-id" if descending else "id"
+    column = col(id_column)
+    if cursor is not None:
+        _key, last_id = decode_cursor(cursor, sort)
+        query = query.where(column < last_id if descending else column > last_id)
+    ordered = query.order_by(column.desc() if descending else column.asc()).limit(limit + 1)
+    rows = list((await session.exec(ordered)).all())
+    items = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        next_cursor = encode_cursor(sort, None, getattr(items[-1], id_column.key))
+    return Page(items=items, next_cursor=next_cursor)

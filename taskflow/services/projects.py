@@ -1,4 +1,4 @@
-"""Projects and their memberships."""
+"""Projects: create, read, update, delete, and the caller's list."""
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -9,21 +9,12 @@ from taskflow.models import (
     Project,
     ProjectCreate,
     ProjectMember,
-    ProjectMemberCreate,
     ProjectUpdate,
 )
 from taskflow.services.common import flush
-from taskflow.services.pagination import Page, decode_cursor, encode_cursor
+from taskflow.services.pagination import Page, page_by_id
 
-__all__ = [
-    "add_member",
-    "create_project",
-    "delete_project",
-    "get_membership",
-    "get_project",
-    "list_projects",
-    "update_project",
-]
+__all__ = ["create_project", "delete_project", "get_project", "list_projects", "update_project"]
 
 
 async def create_project(session: AsyncSession, *, owner_id: int, data: ProjectCreate) -> Project:
@@ -53,28 +44,6 @@ async def update_project(session: AsyncSession, project: Project, data: ProjectU
     return project
 
 
-async def add_member(
-    session: AsyncSession, *, project_id: int, data: ProjectMemberCreate
-) -> ProjectMember:
-    """Add a user to a project; DuplicateError if already a member."""
-    member = ProjectMember.model_validate(data, update={"project_id": project_id})
-    session.add(member)
-    await flush(session)
-    return member
-
-
-async def get_membership(
-    session: AsyncSession, *, project_id: int, user_id: int
-) -> ProjectMember | None:
-    """The user's membership in the project, if any."""
-    result = await session.exec(
-        select(ProjectMember).where(
-            col(ProjectMember.project_id) == project_id, col(ProjectMember.user_id) == user_id
-        )
-    )
-    return result.first()
-
-
 async def delete_project(session: AsyncSession, project: Project) -> None:
     """Delete the project; the database cascades to its tasks, members and tags."""
     await session.delete(project)
@@ -90,12 +59,4 @@ async def list_projects(
             select(ProjectMember.project_id).where(col(ProjectMember.user_id) == member_id)
         )
     )
-    if cursor is not None:
-        _key, last_id = decode_cursor(cursor, "-id")
-        query = query.where(col(Project.id) < last_id)
-    rows = list((await session.exec(query.order_by(col(Project.id).desc()).limit(limit + 1))).all())
-    items = rows[:limit]
-    next_cursor = None
-    if len(rows) > limit and items[-1].id is not None:
-        next_cursor = encode_cursor("-id", None, items[-1].id)
-    return Page(items=items, next_cursor=next_cursor)
+    return await page_by_id(session, query, Project.id, limit=limit, cursor=cursor, descending=True)

@@ -2,15 +2,16 @@
 
 from collections.abc import Sequence
 
-from sqlalchemy import func
+from sqlalchemy import delete, func, tuple_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from taskflow.errors import InvalidValueError
+from taskflow.errors import InvalidCursorError, InvalidValueError, NotFoundError
 from taskflow.models import Tag, TagCreate
 from taskflow.services.common import escape_like, flush
+from taskflow.services.pagination import Page, decode_cursor, encode_cursor
 
-__all__ = ["autocomplete_tags", "create_tag", "get_project_tags"]
+__all__ = ["autocomplete_tags", "create_tag", "delete_tag", "get_project_tags"]
 
 
 async def create_tag(session: AsyncSession, *, project_id: int, data: TagCreate) -> Tag:
@@ -22,19 +23,41 @@ async def create_tag(session: AsyncSession, *, project_id: int, data: TagCreate)
 
 
 async def autocomplete_tags(
-    session: AsyncSession, *, project_id: int, prefix: str = "", limit: int = 20
-) -> Sequence[Tag]:
+    session: AsyncSession,
+    *,
+    project_id: int,
+    prefix: str = "",
+    limit: int = 20,
+    cursor: str | None = None,
+) -> Page[Tag]:
     """The project's tags whose name starts with `prefix`, case-insensitively, by name."""
     # lower(name) LIKE 'x%' matches the PostgreSQL index (project_id, lower(name) text_pattern_ops).
-    pattern = escape_like(prefix.strip().lower()) + "%"
-    result = await session.exec(
+    lowered = func.lower(Tag.name)
+    query = (
         select(Tag)
         .where(col(Tag.project_id) == project_id)
-        .where(func.lower(Tag.name).like(pattern, escape="\\"))
-        .order_by(func.lower(Tag.name), col(Tag.id))
-        .limit(limit)
+        .where(lowered.like(escape_like(prefix.strip().lower()) + "%", escape="\\"))
     )
-    return result.all()
+    if cursor is not None:
+        key, last_id = decode_cursor(cursor, "name")
+        if not isinstance(key, str):
+            raise InvalidCursorError("the cursor is malformed")
+        query = query.where(tuple_(lowered, col(Tag.id)) > tuple_(key, last_id))
+    rows = list((await session.exec(query.order_by(lowered, col(Tag.id)).limit(limit + 1))).all())
+    items = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit and items[-1].id is not None:
+        next_cursor = encode_cursor("name", items[-1].name.lower(), items[-1].id)
+    return Page(items=items, next_cursor=next_cursor)
+
+
+async def delete_tag(session: AsyncSession, *, project_id: int, tag_id: int) -> None:
+    """Delete one of the project's tags (it leaves every task); NotFoundError otherwise."""
+    result = await session.exec(
+        delete(Tag).where(col(Tag.id) == tag_id, col(Tag.project_id) == project_id)
+    )
+    if result.rowcount == 0:
+        raise NotFoundError("tag not found")
 
 
 async def get_project_tags(

@@ -1,22 +1,26 @@
 """An httpx client over the ASGI app, its sessions bound to the test's rolled-back transaction."""
 
+import itertools
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from httpx import ASGITransport, AsyncClient
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.api import create_app
 from taskflow.config import Settings, get_settings
 from taskflow.database import get_session
+from taskflow.models import MemberRole, ProjectMemberCreate
+from taskflow.services.members import add_member
+
+_numbers = itertools.count(1)
 
 TEST_SETTINGS = Settings(secret_key="test-secret-" + "x" * 40, access_token_minutes=5)
 
 
 @pytest.fixture
 async def client(connection: Any) -> AsyncIterator[AsyncClient]:
-    from sqlmodel.ext.asyncio.session import AsyncSession
-
     async def session_in_test_transaction() -> AsyncIterator[AsyncSession]:
         # Each request gets a fresh session (nothing cached between requests), whose
         # commits become savepoints of the test's outer transaction.
@@ -50,3 +54,29 @@ async def login(client: AsyncClient, email: str, password: str = "password123") 
     )
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+ROLES = ["owner", "admin", "member", "stranger"]
+
+
+async def make_team(
+    client: AsyncClient, session: AsyncSession
+) -> tuple[int, dict[str, dict[str, str]], dict[str, int]]:
+    """A project, and headers and ids for its owner, an admin, a member and a non-member."""
+    headers, ids = {}, {}
+    for role in ROLES:
+        user = await sign_up(client, f"{role}-{next(_numbers)}@example.com")
+        ids[role] = user["id"]
+        headers[role] = await login(client, user["email"])
+    response = await client.post(
+        "/api/v1/projects", json={"name": "Apollo"}, headers=headers["owner"]
+    )
+    assert response.status_code == 201
+    project_id = response.json()["id"]
+    for role in (MemberRole.ADMIN, MemberRole.MEMBER):
+        await add_member(
+            session,
+            project_id=project_id,
+            data=ProjectMemberCreate(user_id=ids[role.value], role=role),
+        )
+    return project_id, headers, ids

@@ -4,34 +4,7 @@ import pytest
 from httpx import AsyncClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from taskflow.models import MemberRole, ProjectMemberCreate
-from taskflow.services.projects import add_member
-from tests.api.conftest import login, sign_up
-
-ROLES = ["owner", "admin", "member", "stranger"]
-
-
-async def _project_with_everyone(
-    client: AsyncClient, session: AsyncSession
-) -> tuple[int, dict[str, dict[str, str]]]:
-    """A project, and headers for its owner, an admin, a member and a non-member."""
-    headers, ids = {}, {}
-    for role in ROLES:
-        user = await sign_up(client, f"{role}-{id(session)}@example.com")
-        ids[role] = user["id"]
-        headers[role] = await login(client, user["email"])
-    response = await client.post(
-        "/api/v1/projects", json={"name": "Apollo"}, headers=headers["owner"]
-    )
-    assert response.status_code == 201
-    project_id = response.json()["id"]
-    for role in (MemberRole.ADMIN, MemberRole.MEMBER):
-        await add_member(
-            session,
-            project_id=project_id,
-            data=ProjectMemberCreate(user_id=ids[role.value], role=role),
-        )
-    return project_id, headers
+from tests.api.conftest import login, make_team, sign_up
 
 
 async def test_creator_owns_the_project_and_sees_it_listed(client: AsyncClient) -> None:
@@ -79,7 +52,7 @@ async def test_project_list_is_paged_and_only_the_callers(client: AsyncClient) -
 async def test_authorisation_matrix(
     client: AsyncClient, session: AsyncSession, action: str, allowed: dict[str, int]
 ) -> None:
-    project_id, headers = await _project_with_everyone(client, session)
+    project_id, headers, _ids = await make_team(client, session)
     url = f"/api/v1/projects/{project_id}"
     for role in ["stranger", "member", "admin", "owner"]:
         if action == "read":

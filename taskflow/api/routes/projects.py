@@ -1,36 +1,28 @@
 """Projects: create, list the caller's, read, update, delete (by membership role)."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from taskflow.api.deps import CurrentUser, SessionDep
+from taskflow.api.deps import CurrentUser, SessionDep, caller_id
 from taskflow.api.pages import PageOut
+from taskflow.api.responses import AUTH, INVALID, ROLE, VISIBLE
 from taskflow.models import ProjectCreate, ProjectRead, ProjectUpdate
 from taskflow.services import projects
 from taskflow.services.access import Permission, require_project
 
 router = APIRouter(prefix="/api/v1/projects", tags=["projects"])
 
-AUTH: dict[int | str, dict[str, Any]] = {401: {"description": "Missing, invalid or expired token"}}
-VISIBLE = AUTH | {404: {"description": "No such project, or the caller is not a member"}}
-ROLE = VISIBLE | {403: {"description": "The caller's role does not allow this"}}
-
-
-def _caller_id(me: CurrentUser) -> int:
-    assert me.id is not None
-    return me.id
-
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=AUTH)
 async def create_project(data: ProjectCreate, me: CurrentUser, session: SessionDep) -> ProjectRead:
     """Create a project; the caller becomes its owner."""
-    project = await projects.create_project(session, owner_id=_caller_id(me), data=data)
+    project = await projects.create_project(session, owner_id=caller_id(me), data=data)
     await session.commit()
     return ProjectRead.model_validate(project)
 
 
-@router.get("", responses=AUTH | {422: {"description": "Invalid query or cursor"}})
+@router.get("", responses=AUTH | INVALID)
 async def list_projects(
     me: CurrentUser,
     session: SessionDep,
@@ -39,7 +31,7 @@ async def list_projects(
 ) -> PageOut[ProjectRead]:
     """The projects the caller is a member of, newest first."""
     page = await projects.list_projects(
-        session, member_id=_caller_id(me), limit=limit, cursor=cursor
+        session, member_id=caller_id(me), limit=limit, cursor=cursor
     )
     items = [ProjectRead.model_validate(p) for p in page.items]
     return PageOut(items=items, next_cursor=page.next_cursor)
@@ -49,7 +41,7 @@ async def list_projects(
 async def read_project(project_id: int, me: CurrentUser, session: SessionDep) -> ProjectRead:
     """A project the caller is a member of."""
     project, _role = await require_project(
-        session, project_id=project_id, user_id=_caller_id(me), permission=Permission.READ
+        session, project_id=project_id, user_id=caller_id(me), permission=Permission.READ
     )
     return ProjectRead.model_validate(project)
 
@@ -62,7 +54,7 @@ async def update_project(
     project, _role = await require_project(
         session,
         project_id=project_id,
-        user_id=_caller_id(me),
+        user_id=caller_id(me),
         permission=Permission.UPDATE_PROJECT,
     )
     project = await projects.update_project(session, project, data)
@@ -76,7 +68,7 @@ async def delete_project(project_id: int, me: CurrentUser, session: SessionDep) 
     project, _role = await require_project(
         session,
         project_id=project_id,
-        user_id=_caller_id(me),
+        user_id=caller_id(me),
         permission=Permission.DELETE_PROJECT,
     )
     await projects.delete_project(session, project)

@@ -1,18 +1,15 @@
 """Sign-up, the caller's own profile, and user look-ups."""
 
-from typing import Any
-
 from fastapi import APIRouter, status
 from pydantic import EmailStr
 
 from taskflow.api.deps import CurrentUser, SessionDep
+from taskflow.api.responses import AUTH
 from taskflow.errors import NotFoundError
 from taskflow.models import UserCreate, UserRead, UserUpdate
 from taskflow.services import users
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
-
-AUTH: dict[int | str, dict[str, Any]] = {401: {"description": "Missing, invalid or expired token"}}
 
 
 @router.post(

@@ -1,0 +1,13 @@
+"""The error responses routes document in OpenAPI, named once."""
+
+from typing import Any
+
+__all__ = ["AUTH", "INVALID", "ROLE", "UNAVAILABLE", "VISIBLE", "Responses"]
+
+Responses = dict[int | str, dict[str, Any]]
+
+AUTH: Responses = {401: {"description": "Missing, invalid or expired token"}}
+VISIBLE: Responses = AUTH | {404: {"description": "Not found, or the caller is not a member"}}
+ROLE: Responses = VISIBLE | {403: {"description": "The caller's role does not allow this"}}
+INVALID: Responses = {422: {"description": "Invalid input, reference or cursor"}}
+UNAVAILABLE: Responses = {503: {"description": "The database is unavailable; retry later"}}

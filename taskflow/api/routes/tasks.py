@@ -1,0 +1,111 @@
+"""Tasks: create, filtered keyset lists over the caller's projects, read, update, delete."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from taskflow.api.deps import CurrentUser, SessionDep, caller_id
+from taskflow.api.pages import PageOut
+from taskflow.api.responses import AUTH, INVALID, ROLE, VISIBLE
+from taskflow.errors import NotFoundError
+from taskflow.models import Task, TaskCreate, TaskPriority, TaskRead, TaskStatus, TaskUpdate
+from taskflow.models.base import UTCDatetime
+from taskflow.services import tasks
+from taskflow.services.access import Permission, require_project
+from taskflow.services.tasks import TaskFilter, TaskSort
+
+router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
+
+
+async def _task_for(
+    session: SessionDep, task_id: int, user_id: int, permission: Permission
+) -> Task:
+    """The task (tags loaded) if the caller's role in its project allows `permission`."""
+    task = await tasks.get_task(session, task_id)
+    try:
+        await require_project(
+            session, project_id=task.project_id, user_id=user_id, permission=permission
+        )
+    except NotFoundError as error:
+        raise NotFoundError("task not found") from error  # no hint that it exists
+    return task
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses=ROLE | INVALID)
+async def create_task(data: TaskCreate, me: CurrentUser, session: SessionDep) -> TaskRead:
+    """Create a task in a project the caller belongs to; tags and assignee from that project."""
+    await require_project(
+        session,
+        project_id=data.project_id,
+        user_id=caller_id(me),
+        permission=Permission.WRITE_TASKS,
+    )
+    task = await tasks.create_task(session, data)
+    await session.commit()
+    return TaskRead.model_validate(task)
+
+
+@router.get("", responses=AUTH | INVALID)
+async def list_tasks(
+    me: CurrentUser,
+    session: SessionDep,
+    project_id: int | None = None,
+    status: TaskStatus | None = None,
+    priority: TaskPriority | None = None,
+    assignee_id: int | None = None,
+    tag: Annotated[str | None, Query(max_length=50)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    due_before: UTCDatetime | None = None,
+    due_after: UTCDatetime | None = None,
+    sort: TaskSort = TaskSort.CREATED_AT_DESC,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> PageOut[TaskRead]:
+    """Tasks of the caller's projects, filtered, sorted, one keyset page at a time."""
+    filters = TaskFilter(
+        member_id=caller_id(me),
+        project_id=project_id,
+        status=status,
+        priority=priority,
+        assignee_id=assignee_id,
+        tag=tag,
+        q=q,
+        due_before=due_before,
+        due_after=due_after,
+    )
+    page = await tasks.list_tasks(session, filters, sort=sort, limit=limit, cursor=cursor)
+    return PageOut(
+        items=[TaskRead.model_validate(t) for t in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get("/{task_id}", responses=VISIBLE)
+async def read_task(task_id: int, me: CurrentUser, session: SessionDep) -> TaskRead:
+    """A task of one of the caller's projects, with its tags."""
+    task = await _task_for(session, task_id, caller_id(me), Permission.READ)
+    return TaskRead.model_validate(task)
+
+
+@router.patch("/{task_id}", responses=ROLE | INVALID)
+async def update_task(
+    task_id: int, data: TaskUpdate, me: CurrentUser, session: SessionDep
+) -> TaskRead:
+    """Change a task; `tag_ids` replaces its tags; moving needs membership in both projects."""
+    task = await _task_for(session, task_id, caller_id(me), Permission.WRITE_TASKS)
+    target = data.model_dump(exclude_unset=True).get("project_id", task.project_id)
+    if target != task.project_id:
+        await require_project(
+            session, project_id=target, user_id=caller_id(me), permission=Permission.WRITE_TASKS
+        )
+    task = await tasks.update_task(session, task, data)
+    await session.commit()
+    return TaskRead.model_validate(task)
+
+
+@router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ROLE)
+async def delete_task(task_id: int, me: CurrentUser, session: SessionDep) -> Response:
+    """Delete a task."""
+    await _task_for(session, task_id, caller_id(me), Permission.WRITE_TASKS)
+    await tasks.delete_task(session, task_id)
+    await session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
