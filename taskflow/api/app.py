@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from taskflow.api.errors import install_error_handlers
-from taskflow.api.responses import UNAVAILABLE
+from taskflow.api.responses import APP_WIDE
 from taskflow.api.routes import auth, health, members, projects, tags, tasks, users
 from taskflow.config import get_settings
 from taskflow.database import dispose_engine
@@ -23,7 +23,7 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     """A new application with every route and error handler."""
-    app = FastAPI(title="TaskFlow", version="0.1.0", lifespan=_lifespan, responses=UNAVAILABLE)
+    app = FastAPI(title="TaskFlow", version="0.1.0", lifespan=_lifespan, responses=APP_WIDE)
     install_error_handlers(app)
     for module in (health, auth, users, projects, members, tags, tasks):
         app.include_router(module.router)

@@ -1,8 +1,11 @@
 """Domain errors -> HTTP statuses, in one place."""
 
 from fastapi import FastAPI, Request, status
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from taskflow.errors import (
     ConflictError,
@@ -55,7 +58,25 @@ async def _database_unavailable(_request: Request, _error: Exception) -> JSONRes
     )
 
 
+async def _http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, StarletteHTTPException)
+    if error.status_code == status.HTTP_405_METHOD_NOT_ALLOWED:
+        # Starlette answers from the first route matching the path, so its Allow header
+        # names that route's methods only; list every method the path supports.
+        allowed: set[str] = set()
+        for route in request.app.router.routes:
+            if isinstance(route, Route) and route.matches(request.scope)[0] != Match.NONE:
+                allowed |= route.methods or set()
+        return JSONResponse(
+            {"detail": error.detail},
+            status_code=error.status_code,
+            headers={"Allow": ", ".join(sorted(allowed))},
+        )
+    return await http_exception_handler(request, error)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
     for unavailable in (OperationalError, InterfaceError, OSError):

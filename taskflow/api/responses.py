@@ -2,7 +2,7 @@
 
 from typing import Any
 
-__all__ = ["AUTH", "INVALID", "ROLE", "UNAVAILABLE", "VISIBLE", "Responses"]
+__all__ = ["APP_WIDE", "AUTH", "INVALID", "ROLE", "VISIBLE", "Responses"]
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -10,4 +10,8 @@ AUTH: Responses = {401: {"description": "Missing, invalid or expired token"}}
 VISIBLE: Responses = AUTH | {404: {"description": "Not found, or the caller is not a member"}}
 ROLE: Responses = VISIBLE | {403: {"description": "The caller's role does not allow this"}}
 INVALID: Responses = {422: {"description": "Invalid input, reference or cursor"}}
-UNAVAILABLE: Responses = {503: {"description": "The database is unavailable; retry later"}}
+# Documented on every route by the app itself.
+APP_WIDE: Responses = {
+    400: {"description": "The request body could not be parsed"},
+    503: {"description": "The database is unavailable; retry later"},
+}

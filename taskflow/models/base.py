@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from pydantic import AfterValidator, EmailStr
+from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
 # Must be set before any table is defined: constraint names are fixed when a table is built.
@@ -57,10 +58,19 @@ def _multi_line(value: str) -> str:
     return unicodedata.normalize("NFC", value.strip())
 
 
-Name = Annotated[str, AfterValidator(_single_line)]
+# The same rules as patterns in the JSON schema, so OpenAPI tells clients what is
+# accepted; validation itself stays with the functions above, whose messages read better.
+_NAME_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+_TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+
+Name = Annotated[
+    str, PydanticField(json_schema_extra={"pattern": _NAME_PATTERN}), AfterValidator(_single_line)
+]
 """A one-line, stripped, non-blank text (names, titles)."""
 
-Text = Annotated[str, AfterValidator(_multi_line)]
+Text = Annotated[
+    str, PydanticField(json_schema_extra={"pattern": _TEXT_PATTERN}), AfterValidator(_multi_line)
+]
 """Free text: newlines and tabs allowed, other control characters refused."""
 
 Email = Annotated[EmailStr, AfterValidator(str.lower)]

@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from pydantic import StrictInt
 from sqlmodel import Field, Relationship, SQLModel, UniqueConstraint
 
 from taskflow.models.base import IdMixin, enum_column, utc_now
@@ -23,7 +24,7 @@ __all__ = [
 
 
 class ProjectMemberBase(SQLModel):
-    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    user_id: StrictInt = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
     role: MemberRole = Field(
         default=MemberRole.MEMBER, sa_type=enum_column(MemberRole, "member_role")
     )

@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from pydantic import StrictBool
 from sqlmodel import Field, Relationship, SQLModel
 
 from taskflow.models.base import Email, IdMixin, Name, Password, RowRead, TimestampsMixin
@@ -18,7 +19,7 @@ __all__ = ["User", "UserBase", "UserCreate", "UserRead", "UserUpdate"]
 class UserBase(SQLModel):
     email: Email = Field(max_length=255, unique=True, index=True)
     full_name: Name = Field(max_length=100)
-    is_active: bool = True
+    is_active: StrictBool = True
 
 
 class User(TimestampsMixin, UserBase, IdMixin, table=True):
@@ -47,7 +48,7 @@ class UserUpdate(SQLModel):
     # Non-optional types with a None default: omitted means "keep", explicit null is refused.
     full_name: Name = Field(default=None, max_length=100)
     password: Password = Field(default=None)
-    is_active: bool = Field(default=None)
+    is_active: StrictBool = Field(default=None)
 
 
 class UserRead(UserBase, RowRead):

@@ -1,7 +1,8 @@
 """Sign-up, the caller's own profile, and user look-ups."""
 
-from fastapi import APIRouter, status
-from pydantic import EmailStr
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
 
 from taskflow.api.deps import CurrentUser, SessionDep
 from taskflow.api.responses import AUTH
@@ -39,7 +40,9 @@ async def update_me(data: UserUpdate, me: CurrentUser, session: SessionDep) -> U
 
 
 @router.get("", responses=AUTH | {404: {"description": "No user with this email"}})
-async def find_by_email(email: EmailStr, _me: CurrentUser, session: SessionDep) -> UserRead:
+async def find_by_email(
+    email: Annotated[str, Query(max_length=320)], _me: CurrentUser, session: SessionDep
+) -> UserRead:
     """Exact look-up by email (to add members); there is no listing of all users."""
     user = await users.get_user_by_email(session, email)
     if user is None:
