@@ -5,6 +5,7 @@ user, against a dedicated database (the run commits real rows). No response may 
 carry an undocumented status code, or break its own schema.
 """
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -74,7 +75,7 @@ def api_headers(fuzz_database: tuple[str, str]) -> Iterator[dict[str, str]]:
 
 @schema.parametrize()
 @settings(
-    max_examples=20,
+    max_examples=int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "20")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     database=None,

@@ -1,0 +1,120 @@
+"""Commit before the response, 503 (never 500) without a database, and recovery after it."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from taskflow.api import create_app
+from taskflow.config import Settings, get_settings
+from taskflow.database import create_engine, create_session_factory, get_session
+from tests.api.conftest import TEST_SETTINGS, login, sign_up
+from tests.conftest import PG_SERVER_URL, create_empty_database, migrate
+
+
+def _client_for(engine: AsyncEngine) -> AsyncClient:
+    factory = create_session_factory(engine)
+
+    async def session() -> AsyncIterator[AsyncSession]:
+        async with factory() as db_session:
+            try:
+                yield db_session
+            except BaseException:
+                await db_session.rollback()
+                raise
+
+    app = create_app()
+    app.dependency_overrides[get_session] = session
+    app.dependency_overrides[get_settings] = lambda: TEST_SETTINGS
+    return AsyncClient(transport=ASGITransport(app=app), base_url="http://test")
+
+
+@pytest.fixture
+async def own_database(backend: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A migrated database that requests really commit to."""
+    url, drop = await create_empty_database(backend, tmp_path)
+    await migrate(url)
+    yield url
+    await drop()
+
+
+async def test_a_commit_that_fails_is_an_error_response_and_nothing_is_kept(
+    backend: str, own_database: str
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("needs a constraint checked only at COMMIT (a deferred PostgreSQL trigger)")
+    engine = create_engine(Settings(database_url=own_database))
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "CREATE FUNCTION refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                "BEGIN IF NEW.name = 'fail at commit' THEN RAISE EXCEPTION 'refused' "
+                "USING ERRCODE = 'check_violation', CONSTRAINT = 'ck_projects_at_commit'; "
+                "END IF; RETURN NEW; END $$"
+            )
+        )
+        await connection.execute(
+            text(
+                "CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER INSERT ON projects "
+                "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_at_commit()"
+            )
+        )
+    async with _client_for(engine) as client:
+        await sign_up(client, "committer@example.com")
+        headers = await login(client, "committer@example.com")
+        response = await client.post(
+            "/api/v1/projects", json={"name": "fail at commit"}, headers=headers
+        )
+        assert response.status_code == 422, response.text
+        listed = await client.get("/api/v1/projects", headers=headers)
+        assert listed.json()["items"] == []
+        fine = await client.post("/api/v1/projects", json={"name": "fine"}, headers=headers)
+        assert fine.status_code == 201
+    await engine.dispose()
+
+
+async def test_no_database_means_503_not_500() -> None:
+    engine = create_engine(
+        Settings(database_url="postgresql://nobody@127.0.0.1:9/none", database_null_pool=True)
+    )
+    async with _client_for(engine) as client:
+        sign_up_response = await client.post(
+            "/api/v1/users",
+            json={"email": "x@example.com", "full_name": "X", "password": "password123"},
+        )
+        health = await client.get("/health")
+    assert sign_up_response.status_code == 503
+    assert sign_up_response.json()["detail"].startswith("the database is unavailable")
+    assert health.status_code == 503
+    await engine.dispose()
+
+
+async def test_the_app_recovers_when_its_connections_are_killed(
+    backend: str, own_database: str
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("SQLite has no server connections to lose")
+    engine = create_engine(Settings(database_url=own_database, pool_size=2))
+    admin = create_engine(Settings(database_url=PG_SERVER_URL, database_null_pool=True))
+    database = own_database.rsplit("/", 1)[-1]
+    async with _client_for(engine) as client:
+        await sign_up(client, "survivor@example.com")
+        assert (await client.get("/health")).status_code == 200
+        async with admin.connect() as connection:
+            killed = await connection.scalar(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": database},
+            )
+        assert killed >= 1
+        assert (await client.get("/health")).status_code == 200
+        headers = await login(client, "survivor@example.com")
+        assert (await client.get("/api/v1/users/me", headers=headers)).status_code == 200
+    await engine.dispose()
+    await admin.dispose()
