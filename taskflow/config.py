@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     # Serverless: open a connection per session instead of keeping a pool.
     database_null_pool: bool = False
 
+    # Argon2id cost. Raising either upgrades stored hashes on each user's next login.
+    password_hash_time_cost: int = Field(default=3, ge=1)
+    password_hash_memory_kib: int = Field(default=65536, ge=1024)
+
     # Tokens (JWT, HS256). The example secret is refused in production.
     secret_key: str = EXAMPLE_SECRET_KEY
     access_token_minutes: int = Field(default=30, ge=1)

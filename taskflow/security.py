@@ -5,7 +5,9 @@ from functools import lru_cache
 
 import jwt
 from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 
+from taskflow.config import get_settings
 from taskflow.models.base import utc_now
 
 __all__ = [
@@ -25,7 +27,15 @@ class InvalidTokenError(Exception):
 
 @lru_cache
 def _hasher() -> PasswordHash:
-    return PasswordHash.recommended()
+    settings = get_settings()
+    return PasswordHash(
+        (
+            Argon2Hasher(
+                time_cost=settings.password_hash_time_cost,
+                memory_cost=settings.password_hash_memory_kib,
+            ),
+        )
+    )
 
 
 @lru_cache

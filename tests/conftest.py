@@ -8,6 +8,11 @@ from); when it does not answer the variant skips, unless TASKFLOW_REQUIRE_POSTGR
 
 import os
 import uuid
+
+# Cheap password hashing for the suite; must be set before taskflow reads its settings.
+os.environ.setdefault("PASSWORD_HASH_TIME_COST", "1")
+os.environ.setdefault("PASSWORD_HASH_MEMORY_KIB", "1024")
+
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
