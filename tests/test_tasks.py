@@ -266,3 +266,15 @@ async def test_autocomplete_pages_follow_the_name_order(session: AsyncSession) -
         if (cursor := page.next_cursor) is None:
             break
     assert seen == ["a", "B", "C", "d", "e"]
+
+
+async def test_an_edited_cursor_is_refused(session: AsyncSession) -> None:
+    _owner, project, _tasks = await _project_with_tasks(session, 3)
+    filters = TaskFilter(project_id=project.id)
+    page = await list_tasks(session, filters, sort=TaskSort.PRIORITY, limit=1)
+    assert page.next_cursor is not None
+    payload, signature = page.next_cursor.split(".")
+    forged = encode_cursor("priority", 0, 999999).split(".")[0]
+    for cursor in (f"{forged}.{signature}", payload, f"{payload}.{signature[:-1]}x"):
+        with pytest.raises(InvalidCursorError):
+            await list_tasks(session, filters, sort=TaskSort.PRIORITY, cursor=cursor)
