@@ -63,17 +63,28 @@ def run_migrations_offline() -> None:
 
 def run_migrations(connection: Connection) -> None:
     is_sqlite = connection.dialect.name == "sqlite"
-    if is_sqlite and not connection.in_transaction():
-        # A batch migration copies and drops tables; with foreign keys on, SQLite would
-        # cascade that drop into the child tables. The pragma only works outside a
-        # transaction, so it goes straight to the driver before BEGIN.
-        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute("PRAGMA foreign_keys=OFF")
-        cursor.close()
+    # A batch migration copies and drops tables; with foreign keys on, SQLite would
+    # cascade that drop into the child tables. The pragma only works outside a
+    # transaction, so it goes straight to the driver, before BEGIN and after COMMIT.
+    toggle_foreign_keys = is_sqlite and not connection.in_transaction()
+    if toggle_foreign_keys:
+        _sqlite_pragma(connection, "foreign_keys=OFF")
     # taskflow.database gives SQLite a real BEGIN, which makes its DDL transactional too.
     _configure(connection=connection, render_as_batch=is_sqlite, transactional_ddl=True)
-    with context.begin_transaction():
-        context.run_migrations()
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        if toggle_foreign_keys:
+            if connection.in_transaction():
+                connection.commit()
+            _sqlite_pragma(connection, "foreign_keys=ON")
+
+
+def _sqlite_pragma(connection: Connection, pragma: str) -> None:
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
 
 
 async def run_migrations_online() -> None:

@@ -80,16 +80,20 @@ async def test_seed_refuses_an_unmigrated_database(empty_database: str) -> None:
         await run(Settings(database_url=empty_database))
 
 
-def test_cli_reports_one_clear_line_and_fails(tmp_path: Path) -> None:
-    env = os.environ | {"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"}
-    result = subprocess.run(
+def _seed_cli(database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"DATABASE_URL": database_url}
+    return subprocess.run(
         [sys.executable, "-m", "taskflow.seed"],
         capture_output=True,
         text=True,
         env=env,
-        cwd=tmp_path,
+        cwd=cwd,
         check=False,
     )
+
+
+def test_cli_reports_one_clear_line_and_fails(tmp_path: Path) -> None:
+    result = _seed_cli(f"sqlite:///{tmp_path / 'empty.db'}", tmp_path)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "seed: the database is not migrated: run `make migrate` first"
@@ -97,15 +101,7 @@ def test_cli_reports_one_clear_line_and_fails(tmp_path: Path) -> None:
 
 
 def test_cli_reports_an_unreachable_server(tmp_path: Path) -> None:
-    env = os.environ | {"DATABASE_URL": "postgresql://nobody@127.0.0.1:9/nothing"}
-    result = subprocess.run(
-        [sys.executable, "-m", "taskflow.seed"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        check=False,
-    )
+    result = _seed_cli("postgresql://nobody@127.0.0.1:9/nothing", tmp_path)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1

@@ -67,7 +67,11 @@ def _downgrade_postgresql() -> None:
     op.execute("DROP INDEX IF EXISTS ix_tags_project_id_lower_name")
     op.execute("DROP INDEX IF EXISTS ix_tasks_description_trgm")
     op.execute("DROP INDEX IF EXISTS ix_tasks_title_trgm")
-    op.execute("DROP EXTENSION IF EXISTS pg_trgm")
+    # Dropped only when nothing else in the database uses it.
+    op.execute(
+        "DO $$ BEGIN DROP EXTENSION IF EXISTS pg_trgm; "
+        "EXCEPTION WHEN dependent_objects_still_exist THEN NULL; END $$"
+    )
 
 
 def upgrade() -> None:

@@ -2,16 +2,27 @@
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, status
+from fastapi import Depends, HTTPException, Path, Query, status
 from fastapi.security import OAuth2PasswordBearer
+from pydantic import AfterValidator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.config import Settings, get_settings
 from taskflow.database import get_session
 from taskflow.models import User
+from taskflow.models.base import MAX_ID, has_control_characters
 from taskflow.security import InvalidTokenError, decode_access_token
 
-__all__ = ["CurrentUser", "SessionDep", "SettingsDep", "caller_id", "unauthorized"]
+__all__ = [
+    "CurrentUser",
+    "IdPath",
+    "IdQuery",
+    "SearchText",
+    "SessionDep",
+    "SettingsDep",
+    "caller_id",
+    "unauthorized",
+]
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -48,3 +59,20 @@ def caller_id(user: User) -> int:
     """The id of a user loaded from the database (never None there)."""
     assert user.id is not None
     return user.id
+
+
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+"""A row id in the URL path (32-bit, as the columns are)."""
+
+IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+"""An optional row id in the query string."""
+
+
+def _no_control_characters(value: str) -> str:
+    if has_control_characters(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+SearchText = Annotated[str, AfterValidator(_no_control_characters)]
+"""Free text in a query string (search, prefix, email look-up)."""

@@ -7,7 +7,8 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from pydantic import AfterValidator, EmailStr
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BeforeValidator, StrictInt
 from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
@@ -32,7 +33,10 @@ def as_utc(value: datetime) -> datetime:
     """Naive input is taken to be UTC; anything else is converted to it."""
     if value.tzinfo is None or value.utcoffset() is None:
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as error:  # e.g. 0001-01-01T00:00+05:00 has no UTC equivalent
+        raise ValueError("the date is out of range") from error
 
 
 UTCDatetime = Annotated[datetime, AfterValidator(as_utc)]
@@ -43,19 +47,28 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_EXCEPT_WHITESPACE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
+def _clean(value: Any) -> Any:
+    # Before the length check, so the limit applies to what is stored.
+    return unicodedata.normalize("NFC", value.strip()) if isinstance(value, str) else value
+
+
 def _single_line(value: str) -> str:
-    value = value.strip()
     if not value:
         raise ValueError("must not be blank")
     if _CONTROL.search(value):
         raise ValueError("must not contain control characters")
-    return unicodedata.normalize("NFC", value)
+    return value
 
 
 def _multi_line(value: str) -> str:
     if _CONTROL_EXCEPT_WHITESPACE.search(value):
         raise ValueError("must not contain control characters")
-    return unicodedata.normalize("NFC", value.strip())
+    return value
+
+
+def has_control_characters(value: str) -> bool:
+    """Whether the text holds characters no stored text may hold (NUL and the like)."""
+    return _CONTROL_EXCEPT_WHITESPACE.search(value) is not None
 
 
 # The same rules as patterns in the JSON schema, so OpenAPI tells clients what is
@@ -64,17 +77,47 @@ _NAME_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-
 _TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
 
 Name = Annotated[
-    str, PydanticField(json_schema_extra={"pattern": _NAME_PATTERN}), AfterValidator(_single_line)
+    str,
+    PydanticField(json_schema_extra={"pattern": _NAME_PATTERN}),
+    BeforeValidator(_clean),
+    AfterValidator(_single_line),
 ]
 """A one-line, stripped, non-blank text (names, titles)."""
 
 Text = Annotated[
-    str, PydanticField(json_schema_extra={"pattern": _TEXT_PATTERN}), AfterValidator(_multi_line)
+    str,
+    PydanticField(json_schema_extra={"pattern": _TEXT_PATTERN}),
+    BeforeValidator(_clean),
+    AfterValidator(_multi_line),
 ]
 """Free text: newlines and tabs allowed, other control characters refused."""
 
-Email = Annotated[EmailStr, AfterValidator(str.lower)]
-"""A valid address, stored and compared lower-case."""
+
+def normalize_email(value: str) -> str:
+    """The address as stored: validated, normalised (IDNA, Unicode) and lower-cased."""
+    try:
+        return validate_email(value, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise ValueError(f"value is not a valid email address: {error}") from error
+
+
+def lookup_email(value: str) -> str:
+    """The stored form of an address typed at sign-in; invalid ones cannot match anyway."""
+    try:
+        return normalize_email(value)
+    except ValueError:
+        return value.strip().lower()
+
+
+Email = Annotated[
+    str, PydanticField(json_schema_extra={"format": "email"}), AfterValidator(normalize_email)
+]
+"""A valid address, stored and compared in one normalised, lower-case form."""
+
+MAX_ID = 2**31 - 1
+
+Id = Annotated[StrictInt, PydanticField(ge=1, le=MAX_ID)]
+"""A row id as clients send it: a positive INTEGER (32-bit, as the columns are)."""
 
 Password = Annotated[str, Field(min_length=8, max_length=128)]
 """A clear-text password as a client sends it; never stored, never returned."""

@@ -4,10 +4,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from pydantic import StrictInt
 from sqlmodel import Field, Relationship, SQLModel, UniqueConstraint
 
-from taskflow.models.base import IdMixin, enum_column, utc_now
+from taskflow.models.base import Id, IdMixin, enum_column, utc_now
 from taskflow.models.enums import MemberRole
 
 if TYPE_CHECKING:
@@ -24,7 +23,7 @@ __all__ = [
 
 
 class ProjectMemberBase(SQLModel):
-    user_id: StrictInt = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    user_id: Id = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
     role: MemberRole = Field(
         default=MemberRole.MEMBER, sa_type=enum_column(MemberRole, "member_role")
     )

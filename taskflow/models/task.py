@@ -2,10 +2,10 @@
 
 from typing import TYPE_CHECKING, Optional
 
-from pydantic import StrictInt
 from sqlmodel import Field, Index, Relationship, SQLModel
 
 from taskflow.models.base import (
+    Id,
     IdMixin,
     Name,
     RowRead,
@@ -37,8 +37,8 @@ class TaskBase(SQLModel):
     )
     due_date: UTCDatetime | None = None
     # Both foreign keys are indexed through the composite indexes that lead with them.
-    project_id: StrictInt = Field(foreign_key="projects.id", ondelete="CASCADE")
-    assignee_id: StrictInt | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    project_id: Id = Field(foreign_key="projects.id", ondelete="CASCADE")
+    assignee_id: Id | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
 
 
 class Task(TimestampsMixin, TaskBase, IdMixin, table=True):
@@ -65,7 +65,7 @@ class Task(TimestampsMixin, TaskBase, IdMixin, table=True):
 
 
 class TaskCreate(TaskBase):
-    tag_ids: list[StrictInt] = Field(default_factory=list, max_length=50)
+    tag_ids: list[Id] = Field(default_factory=list, max_length=50)
 
 
 class TaskUpdate(SQLModel):
@@ -75,9 +75,9 @@ class TaskUpdate(SQLModel):
     status: TaskStatus = Field(default=None)
     priority: TaskPriority = Field(default=None)
     due_date: UTCDatetime | None = None
-    project_id: StrictInt = Field(default=None)
-    assignee_id: StrictInt | None = None
-    tag_ids: list[StrictInt] = Field(default=None, max_length=50)
+    project_id: Id = Field(default=None)
+    assignee_id: Id | None = None
+    tag_ids: list[Id] = Field(default=None, max_length=50)
 
 
 class TaskRead(TaskBase, RowRead):

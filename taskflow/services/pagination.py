@@ -51,7 +51,7 @@ def encode_cursor(sort: str, key: Any, row_id: int) -> str:
 def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
     """The (key, id) a cursor carries; InvalidCursorError if it is not one of ours for `sort`."""
     payload, _, signature = cursor.partition(".")
-    if not hmac.compare_digest(signature, _signature(payload)):
+    if not hmac.compare_digest(signature.encode(), _signature(payload).encode()):
         raise InvalidCursorError("the cursor is malformed or was altered")
     try:
         cursor_sort, key, row_id = json.loads(_unb64(payload))

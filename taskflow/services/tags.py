@@ -32,11 +32,13 @@ async def autocomplete_tags(
 ) -> Page[Tag]:
     """The project's tags whose name starts with `prefix`, case-insensitively, by name."""
     # lower(name) LIKE 'x%' matches the PostgreSQL index (project_id, lower(name) text_pattern_ops).
+    # Lower-cased by the database on both sides: Python's lower() differs for some letters.
     lowered = func.lower(Tag.name)
+    pattern = func.lower(escape_like(prefix.strip()) + "%")
     query = (
-        select(Tag)
+        select(Tag, lowered)
         .where(col(Tag.project_id) == project_id)
-        .where(lowered.like(escape_like(prefix.strip().lower()) + "%", escape="\\"))
+        .where(lowered.like(pattern, escape="\\"))
     )
     if cursor is not None:
         key, last_id = decode_cursor(cursor, "name")
@@ -44,10 +46,10 @@ async def autocomplete_tags(
             raise InvalidCursorError("the cursor is malformed")
         query = query.where(tuple_(lowered, col(Tag.id)) > tuple_(key, last_id))
     rows = list((await session.exec(query.order_by(lowered, col(Tag.id)).limit(limit + 1))).all())
-    items = rows[:limit]
+    items = [tag for tag, _key in rows[:limit]]
     next_cursor = None
     if len(rows) > limit and items[-1].id is not None:
-        next_cursor = encode_cursor("name", items[-1].name.lower(), items[-1].id)
+        next_cursor = encode_cursor("name", rows[limit - 1][1], items[-1].id)
     return Page(items=items, next_cursor=next_cursor)
 
 

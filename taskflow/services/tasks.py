@@ -188,7 +188,7 @@ def _filtered(query: SelectOfScalar[Task], filters: TaskFilter) -> SelectOfScala
             exists()
             .where(col(TaskTag.task_id) == col(Task.id))
             .where(col(TaskTag.tag_id) == col(Tag.id))
-            .where(func.lower(Tag.name) == filters.tag.strip().lower())
+            .where(func.lower(Tag.name) == func.lower(filters.tag.strip()))
         )
     if filters.q:
         pattern = f"%{escape_like(filters.q.strip())}%"

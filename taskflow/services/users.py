@@ -8,6 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.errors import NotFoundError, ReferencedError
 from taskflow.models import User, UserCreate, UserUpdate
+from taskflow.models.base import has_control_characters, lookup_email
 from taskflow.security import hash_password, verify_and_update_password
 from taskflow.services.common import flush
 
@@ -39,8 +40,10 @@ async def get_user(session: AsyncSession, user_id: int) -> User:
 
 
 async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
-    """The user with this email, compared case-insensitively."""
-    result = await session.exec(select(User).where(User.email == email.strip().lower()))
+    """The user with this email, compared in the normalised, case-insensitive stored form."""
+    if has_control_characters(email):
+        return None  # no stored address holds one, and PostgreSQL refuses NUL outright
+    result = await session.exec(select(User).where(User.email == lookup_email(email)))
     return result.first()
 
 

@@ -5,12 +5,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.api import create_app
 from taskflow.config import Settings, get_settings
-from taskflow.database import get_session
+from taskflow.database import create_session_factory, get_session
 from taskflow.models import MemberRole, ProjectMemberCreate
 from taskflow.services.members import add_member
 
@@ -38,6 +40,17 @@ async def client(connection: Any) -> AsyncIterator[AsyncClient]:
     app.dependency_overrides[get_settings] = lambda: TEST_SETTINGS
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
         yield client
+
+
+def serve_sessions_from(app: FastAPI, engine: AsyncEngine) -> None:
+    """Make the app's requests use sessions of `engine` (which really commit)."""
+    factory = create_session_factory(engine)
+
+    async def session() -> AsyncIterator[AsyncSession]:
+        async with factory() as db_session:
+            yield db_session  # closing the session rolls back whatever was not committed
+
+    app.dependency_overrides[get_session] = session
 
 
 async def sign_up(client: AsyncClient, email: str, password: str = "password123") -> dict[str, Any]:

@@ -1,11 +1,10 @@
 """Sign-up, sign-in and the token rules."""
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import jwt
 import pytest
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from pydantic import ValidationError
@@ -13,9 +12,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from taskflow.api import create_app
 from taskflow.config import Settings
-from taskflow.database import create_engine, create_session_factory, get_session
 from taskflow.models import User, utc_now
 from taskflow.security import create_access_token
 from tests.api.conftest import TEST_SETTINGS, login, sign_up
@@ -134,21 +131,3 @@ def test_production_refuses_the_example_secret() -> None:
     with pytest.raises(ValidationError, match="SECRET_KEY"):
         Settings(environment="production")
     Settings(environment="production", secret_key="s" * 48)
-
-
-async def test_health_is_503_when_the_database_does_not_answer() -> None:
-    engine = create_engine(
-        Settings(database_url="postgresql://nobody@127.0.0.1:9/none", database_null_pool=True)
-    )
-    factory = create_session_factory(engine)
-
-    async def unreachable() -> AsyncIterator[AsyncSession]:
-        async with factory() as session:
-            yield session
-
-    app = create_app()
-    app.dependency_overrides[get_session] = unreachable
-    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
-        response = await client.get("/health")
-    assert response.status_code == 503
-    await engine.dispose()

@@ -7,28 +7,17 @@ import pytest
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.api import create_app
 from taskflow.config import Settings, get_settings
-from taskflow.database import create_engine, create_session_factory, get_session
-from tests.api.conftest import TEST_SETTINGS, login, sign_up
+from taskflow.database import create_engine
+from tests.api.conftest import TEST_SETTINGS, login, serve_sessions_from, sign_up
 from tests.conftest import PG_SERVER_URL, create_empty_database, migrate
 
 
 def _client_for(engine: AsyncEngine) -> AsyncClient:
-    factory = create_session_factory(engine)
-
-    async def session() -> AsyncIterator[AsyncSession]:
-        async with factory() as db_session:
-            try:
-                yield db_session
-            except BaseException:
-                await db_session.rollback()
-                raise
-
     app = create_app()
-    app.dependency_overrides[get_session] = session
+    serve_sessions_from(app, engine)
     app.dependency_overrides[get_settings] = lambda: TEST_SETTINGS
     return AsyncClient(transport=ASGITransport(app=app), base_url="http://test")
 

@@ -13,7 +13,6 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.api import create_app
 from taskflow.config import Settings, get_settings
@@ -21,7 +20,7 @@ from taskflow.database import create_engine, create_session_factory, get_session
 from taskflow.security import create_access_token
 from taskflow.seed import run as seed
 from taskflow.services.users import get_user_by_email
-from tests.api.conftest import TEST_SETTINGS
+from tests.api.conftest import TEST_SETTINGS, serve_sessions_from
 from tests.conftest import create_empty_database, migrate
 
 app = create_app()
@@ -57,18 +56,7 @@ def api_headers(fuzz_database: tuple[str, str]) -> Iterator[dict[str, str]]:
     url, token = fuzz_database
     # No pool: the test client runs the app on its own event loop, so connections
     # must not outlive a request.
-    engine = create_engine(Settings(database_url=url, database_null_pool=True))
-    factory = create_session_factory(engine)
-
-    async def session() -> AsyncIterator[AsyncSession]:
-        async with factory() as db_session:
-            try:
-                yield db_session
-            except BaseException:
-                await db_session.rollback()
-                raise
-
-    app.dependency_overrides[get_session] = session
+    serve_sessions_from(app, create_engine(Settings(database_url=url, database_null_pool=True)))
     yield {"Authorization": f"Bearer {token}"}
     del app.dependency_overrides[get_session]
 

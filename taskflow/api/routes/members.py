@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from taskflow.api.deps import CurrentUser, SessionDep, caller_id
+from taskflow.api.deps import CurrentUser, IdPath, SessionDep, caller_id
 from taskflow.api.pages import PageOut
 from taskflow.api.responses import INVALID, ROLE, VISIBLE, Responses
 from taskflow.models import ProjectMemberCreate, ProjectMemberRead, ProjectMemberUpdate
@@ -20,7 +20,7 @@ CONFLICT: Responses = {
 
 @router.get("", responses=VISIBLE | INVALID)
 async def list_members(
-    project_id: int,
+    project_id: IdPath,
     me: CurrentUser,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -37,7 +37,7 @@ async def list_members(
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=ROLE | CONFLICT)
 async def add_member(
-    project_id: int, data: ProjectMemberCreate, me: CurrentUser, session: SessionDep
+    project_id: IdPath, data: ProjectMemberCreate, me: CurrentUser, session: SessionDep
 ) -> ProjectMemberRead:
     """Add a user (owner or admin; only an owner grants `owner`)."""
     _project, role = await require_project(
@@ -53,8 +53,8 @@ async def add_member(
 
 @router.patch("/{user_id}", responses=ROLE | CONFLICT)
 async def update_member(
-    project_id: int,
-    user_id: int,
+    project_id: IdPath,
+    user_id: IdPath,
     data: ProjectMemberUpdate,
     me: CurrentUser,
     session: SessionDep,
@@ -75,7 +75,7 @@ async def update_member(
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ROLE | CONFLICT)
 async def remove_member(
-    project_id: int, user_id: int, me: CurrentUser, session: SessionDep
+    project_id: IdPath, user_id: IdPath, me: CurrentUser, session: SessionDep
 ) -> Response:
     """Remove a member (owner or admin), or leave the project (any member, for themself)."""
     project, role = await require_project(

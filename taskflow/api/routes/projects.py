@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from taskflow.api.deps import CurrentUser, SessionDep, caller_id
+from taskflow.api.deps import CurrentUser, IdPath, SessionDep, caller_id
 from taskflow.api.pages import PageOut
 from taskflow.api.responses import AUTH, INVALID, ROLE, VISIBLE
 from taskflow.models import ProjectCreate, ProjectRead, ProjectUpdate
@@ -38,7 +38,7 @@ async def list_projects(
 
 
 @router.get("/{project_id}", responses=VISIBLE)
-async def read_project(project_id: int, me: CurrentUser, session: SessionDep) -> ProjectRead:
+async def read_project(project_id: IdPath, me: CurrentUser, session: SessionDep) -> ProjectRead:
     """A project the caller is a member of."""
     project, _role = await require_project(
         session, project_id=project_id, user_id=caller_id(me), permission=Permission.READ
@@ -48,7 +48,7 @@ async def read_project(project_id: int, me: CurrentUser, session: SessionDep) ->
 
 @router.patch("/{project_id}", responses=ROLE)
 async def update_project(
-    project_id: int, data: ProjectUpdate, me: CurrentUser, session: SessionDep
+    project_id: IdPath, data: ProjectUpdate, me: CurrentUser, session: SessionDep
 ) -> ProjectRead:
     """Rename or describe a project (owner or admin)."""
     project, _role = await require_project(
@@ -63,7 +63,7 @@ async def update_project(
 
 
 @router.delete("/{project_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ROLE)
-async def delete_project(project_id: int, me: CurrentUser, session: SessionDep) -> Response:
+async def delete_project(project_id: IdPath, me: CurrentUser, session: SessionDep) -> Response:
     """Delete a project with its tasks, members and tags (owner only)."""
     project, _role = await require_project(
         session,

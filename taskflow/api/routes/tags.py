@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from taskflow.api.deps import CurrentUser, SessionDep, caller_id
+from taskflow.api.deps import CurrentUser, IdPath, SearchText, SessionDep, caller_id
 from taskflow.api.pages import PageOut
 from taskflow.api.responses import INVALID, ROLE, VISIBLE
 from taskflow.models import TagCreate, TagRead
@@ -16,10 +16,10 @@ router = APIRouter(prefix="/api/v1/projects/{project_id}/tags", tags=["tags"])
 
 @router.get("", responses=VISIBLE | INVALID)
 async def list_tags(
-    project_id: int,
+    project_id: IdPath,
     me: CurrentUser,
     session: SessionDep,
-    prefix: Annotated[str, Query(max_length=50)] = "",
+    prefix: Annotated[SearchText, Query(max_length=50)] = "",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> PageOut[TagRead]:
@@ -41,7 +41,7 @@ async def list_tags(
     responses=ROLE | {409: {"description": "The project already has a tag with that name"}},
 )
 async def create_tag(
-    project_id: int, data: TagCreate, me: CurrentUser, session: SessionDep
+    project_id: IdPath, data: TagCreate, me: CurrentUser, session: SessionDep
 ) -> TagRead:
     """Add a tag to the project's vocabulary (any member)."""
     await require_project(
@@ -54,7 +54,7 @@ async def create_tag(
 
 @router.delete("/{tag_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ROLE)
 async def delete_tag(
-    project_id: int, tag_id: int, me: CurrentUser, session: SessionDep
+    project_id: IdPath, tag_id: IdPath, me: CurrentUser, session: SessionDep
 ) -> Response:
     """Delete a tag; it is removed from every task (owner or admin)."""
     await require_project(

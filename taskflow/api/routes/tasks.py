@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from taskflow.api.deps import CurrentUser, SessionDep, caller_id
+from taskflow.api.deps import CurrentUser, IdPath, IdQuery, SearchText, SessionDep, caller_id
 from taskflow.api.pages import PageOut
 from taskflow.api.responses import AUTH, INVALID, ROLE, VISIBLE
 from taskflow.errors import NotFoundError
@@ -49,12 +49,12 @@ async def create_task(data: TaskCreate, me: CurrentUser, session: SessionDep) ->
 async def list_tasks(
     me: CurrentUser,
     session: SessionDep,
-    project_id: int | None = None,
+    project_id: IdQuery = None,
     status: TaskStatus | None = None,
     priority: TaskPriority | None = None,
-    assignee_id: int | None = None,
-    tag: Annotated[str | None, Query(max_length=50)] = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    assignee_id: IdQuery = None,
+    tag: Annotated[SearchText | None, Query(max_length=50)] = None,
+    q: Annotated[SearchText | None, Query(max_length=200)] = None,
     due_before: UTCDatetime | None = None,
     due_after: UTCDatetime | None = None,
     sort: TaskSort = TaskSort.CREATED_AT_DESC,
@@ -80,7 +80,7 @@ async def list_tasks(
 
 
 @router.get("/{task_id}", responses=VISIBLE)
-async def read_task(task_id: int, me: CurrentUser, session: SessionDep) -> TaskRead:
+async def read_task(task_id: IdPath, me: CurrentUser, session: SessionDep) -> TaskRead:
     """A task of one of the caller's projects, with its tags."""
     task = await _task_for(session, task_id, caller_id(me), Permission.READ)
     return TaskRead.model_validate(task)
@@ -88,7 +88,7 @@ async def read_task(task_id: int, me: CurrentUser, session: SessionDep) -> TaskR
 
 @router.patch("/{task_id}", responses=ROLE | INVALID)
 async def update_task(
-    task_id: int, data: TaskUpdate, me: CurrentUser, session: SessionDep
+    task_id: IdPath, data: TaskUpdate, me: CurrentUser, session: SessionDep
 ) -> TaskRead:
     """Change a task; `tag_ids` replaces its tags; moving needs membership in both projects."""
     task = await _task_for(session, task_id, caller_id(me), Permission.WRITE_TASKS)
@@ -103,7 +103,7 @@ async def update_task(
 
 
 @router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ROLE)
-async def delete_task(task_id: int, me: CurrentUser, session: SessionDep) -> Response:
+async def delete_task(task_id: IdPath, me: CurrentUser, session: SessionDep) -> Response:
     """Delete a task."""
     await _task_for(session, task_id, caller_id(me), Permission.WRITE_TASKS)
     await tasks.delete_task(session, task_id)
