@@ -96,7 +96,7 @@ Text = Annotated[
 def normalize_email(value: str) -> str:
     """The address as stored: validated, normalised (IDNA, Unicode) and lower-cased."""
     try:
-        return validate_email(value, check_deliverability=False).normalized.lower()
+        return validate_email(value.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
         raise ValueError(f"value is not a valid email address: {error}") from error
 
