@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -19,6 +19,7 @@ __all__ = [
     "get_engine",
     "get_session",
     "get_session_factory",
+    "ping",
 ]
 
 
@@ -98,6 +99,15 @@ def get_session_factory() -> async_sessionmaker[AsyncSession]:
     get_engine()
     assert _session_factory is not None
     return _session_factory
+
+
+async def ping(session: AsyncSession) -> bool:
+    """Whether the database answers a trivial query."""
+    try:
+        await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    except Exception:
+        return False
+    return True
 
 
 async def dispose_engine() -> None:

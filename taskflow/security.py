@@ -16,6 +16,7 @@ __all__ = [
     "decode_access_token",
     "hash_password",
     "verify_and_update_password",
+    "warm_up",
 ]
 
 ALGORITHM = "HS256"
@@ -41,6 +42,11 @@ def _hasher() -> PasswordHash:
 @lru_cache
 def _dummy_hash() -> str:
     return _hasher().hash("not-a-real-password")
+
+
+def warm_up() -> None:
+    """Build the hasher and the dummy hash now, so no sign-in pays for it."""
+    _dummy_hash()
 
 
 def hash_password(password: str) -> str:

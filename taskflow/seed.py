@@ -6,7 +6,7 @@ import sys
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel, col, select
@@ -92,12 +92,14 @@ class SeedError(Exception):
 async def seed(session: AsyncSession) -> SeedResult:
     """Add the demo data unless it is there. The caller commits."""
     hashed = await asyncio.to_thread(hash_password, DEMO_PASSWORD)
-    # The first write takes the row locks (PostgreSQL) or the write lock (SQLite), so a
-    # concurrent run waits here and then finds the users already present.
+    # One run at a time: a transaction-scoped advisory lock on PostgreSQL; on SQLite the
+    # INSERT below takes the database's write lock. A concurrent run waits, then finds
+    # the demo projects there.
+    if session.get_bind().dialect.name == "postgresql":
+        await session.exec(text("SELECT pg_advisory_xact_lock(hashtext('taskflow.seed'))"))  # type: ignore[call-overload]
     users_table = SQLModel.metadata.tables["users"]
-    inserted = await session.exec(
-        insert_ignoring_conflicts(session, users_table)
-        .values(
+    await session.exec(
+        insert_ignoring_conflicts(session, users_table).values(
             [
                 User.model_validate(
                     UserCreate(email=email, full_name=name, password=DEMO_PASSWORD),
@@ -106,16 +108,21 @@ async def seed(session: AsyncSession) -> SeedResult:
                 for email, name in USERS
             ]
         )
-        .returning(users_table.c.email)
     )
-    if USERS[0][0] not in set(inserted.scalars().all()):
-        return SeedResult(created=False)
     users = {
         user.email: user
         for user in (
             await session.exec(select(User).where(col(User.email).in_([e for e, _ in USERS])))
         ).all()
     }
+    first_project, _description, first_owner = PROJECTS[0][:3]
+    already = await session.scalar(
+        select(Project.id).where(
+            col(Project.owner_id) == users[first_owner].id, col(Project.name) == first_project
+        )
+    )
+    if already is not None:
+        return SeedResult(created=False)
     projects: list[Project] = []
     tags: dict[tuple[int, str], Tag] = {}
     for name, description, owner, members, tag_names in PROJECTS:
@@ -130,6 +137,7 @@ async def seed(session: AsyncSession) -> SeedResult:
                 session,
                 project_id=project_id,
                 data=ProjectMemberCreate(user_id=_id(users[email]), role=role),
+                actor_role=MemberRole.OWNER,
             )
         for tag_name in tag_names:
             tag = await create_tag(session, project_id=project_id, data=TagCreate(name=tag_name))

@@ -44,7 +44,10 @@ async def make_member(
     assert project.id is not None
     assert user.id is not None
     await add_member(
-        session, project_id=project.id, data=ProjectMemberCreate(user_id=user.id, role=role)
+        session,
+        project_id=project.id,
+        data=ProjectMemberCreate(user_id=user.id, role=role),
+        actor_role=MemberRole.OWNER,
     )
 
 

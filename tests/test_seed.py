@@ -11,8 +11,10 @@ import pytest
 from sqlalchemy import text
 
 from taskflow.config import Settings
-from taskflow.database import create_engine
+from taskflow.database import create_engine, create_session_factory
+from taskflow.models import UserCreate
 from taskflow.seed import SeedError, run
+from taskflow.services.users import create_user
 from tests.conftest import create_empty_database, migrate
 
 
@@ -106,3 +108,17 @@ def test_cli_reports_an_unreachable_server(tmp_path: Path) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert "cannot reach the database" in lines[0]
+
+
+async def test_seed_still_runs_when_a_demo_address_signed_up_first(empty_database: str) -> None:
+    await migrate(empty_database)
+    engine = create_engine(Settings(database_url=empty_database, database_null_pool=True))
+    async with create_session_factory(engine)() as session:
+        await create_user(
+            session, UserCreate(email="alice@example.com", full_name="Real Alice", password="x" * 8)
+        )
+        await session.commit()
+    await engine.dispose()
+    result = await run(Settings(database_url=empty_database))
+    assert result.created
+    assert await _count(empty_database, "SELECT count(*) FROM users") == result.users

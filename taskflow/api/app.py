@@ -1,5 +1,6 @@
 """The FastAPI application."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,6 +11,7 @@ from taskflow.api.responses import APP_WIDE
 from taskflow.api.routes import auth, health, members, projects, tags, tasks, users
 from taskflow.config import get_settings
 from taskflow.database import dispose_engine
+from taskflow.security import warm_up
 
 __all__ = ["app", "create_app"]
 
@@ -17,6 +19,7 @@ __all__ = ["app", "create_app"]
 @asynccontextmanager
 async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     get_settings()  # fail at start-up, not on the first request, on a bad configuration
+    await asyncio.to_thread(warm_up)
     yield
     await dispose_engine()
 

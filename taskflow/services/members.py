@@ -28,7 +28,7 @@ async def add_member(
     *,
     project_id: int,
     data: ProjectMemberCreate,
-    actor_role: MemberRole = MemberRole.OWNER,
+    actor_role: MemberRole,
 ) -> ProjectMember:
     """Add a user to a project. Only an owner may make someone an owner."""
     if data.role == MemberRole.OWNER and actor_role != MemberRole.OWNER:
@@ -74,12 +74,12 @@ async def update_member(
     """Give a member another role; owners are changed, and made, only by owners."""
     member = await _existing(session, project, user_id)
     role = MemberRole(data.model_dump(exclude_unset=True).get("role", member.role))
-    if role == member.role:
-        return member
     if MemberRole.OWNER in (member.role, role) and actor_role != MemberRole.OWNER:
         raise PermissionDeniedError("only an owner may change or grant the owner role")
     if user_id == project.owner_id and role != MemberRole.OWNER:
         raise ConflictError("the project's owner cannot be demoted")
+    if role == member.role:
+        return member
     member.role = role
     session.add(member)
     await flush(session)

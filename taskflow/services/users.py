@@ -2,11 +2,10 @@
 
 import asyncio
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from taskflow.errors import NotFoundError, ReferencedError
+from taskflow.errors import MissingReferenceError, NotFoundError, ReferencedError
 from taskflow.models import User, UserCreate, UserUpdate
 from taskflow.models.base import has_control_characters, lookup_email
 from taskflow.security import hash_password, verify_and_update_password
@@ -62,11 +61,10 @@ async def delete_user(session: AsyncSession, user: User) -> None:
     """Delete the user; ReferencedError while they still own projects."""
     await session.delete(user)
     try:
-        await session.flush()
-    except IntegrityError as error:
-        raise ReferencedError(
-            "the user still owns projects: transfer or delete them first"
-        ) from error
+        await flush(session)
+    except MissingReferenceError as error:  # the only foreign key that restricts: projects
+        message = "the user still owns projects: transfer or delete them first"
+        raise ReferencedError(message) from error
 
 
 async def authenticate(session: AsyncSession, email: str, password: str) -> User | None:

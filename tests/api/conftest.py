@@ -91,5 +91,6 @@ async def make_team(
             session,
             project_id=project_id,
             data=ProjectMemberCreate(user_id=ids[role.value], role=role),
+            actor_role=MemberRole.OWNER,
         )
     return project_id, headers, ids

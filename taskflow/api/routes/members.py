@@ -6,16 +6,12 @@ from fastapi import APIRouter, Query, Response, status
 
 from taskflow.api.deps import CurrentUser, IdPath, SessionDep, caller_id
 from taskflow.api.pages import PageOut
-from taskflow.api.responses import INVALID, ROLE, VISIBLE, Responses
+from taskflow.api.responses import CONFLICT, INVALID, ROLE, VISIBLE
 from taskflow.models import ProjectMemberCreate, ProjectMemberRead, ProjectMemberUpdate
 from taskflow.services import members
 from taskflow.services.access import Permission, require_project
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}/members", tags=["members"])
-
-CONFLICT: Responses = {
-    409: {"description": "Already a member, or the project's owner would lose ownership"}
-}
 
 
 @router.get("", responses=VISIBLE | INVALID)
