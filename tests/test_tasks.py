@@ -278,3 +278,39 @@ async def test_an_edited_cursor_is_refused(session: AsyncSession) -> None:
     for cursor in (f"{forged}.{signature}", payload, f"{payload}.{signature[:-1]}x"):
         with pytest.raises(InvalidCursorError):
             await list_tasks(session, filters, sort=TaskSort.PRIORITY, cursor=cursor)
+
+
+async def test_tags_and_assignees_load_in_constant_statements(
+    session: AsyncSession, count_statements: StatementCounter
+) -> None:
+    owner = await make_user(session)
+    project = await make_project(session, owner)
+    helpers = [await make_user(session) for _ in range(3)]
+    for helper in helpers:
+        await make_member(session, project, helper)
+    tag = await make_tag(session, project, "x")
+    for i in range(50):
+        await make_task(session, project, assignee_id=helpers[i % 3].id, tag_ids=[tag.id])
+    session.expunge_all()
+    before = count_statements.count
+    page = await list_tasks(session, TaskFilter(project_id=project.id), with_assignee=True)
+    assert len(page.items) == 50
+    assert {t.assignee.email for t in page.items if t.assignee} == {h.email for h in helpers}
+    assert all(t.tags[0].name == "x" for t in page.items)
+    assert count_statements.count - before == 3
+    session.expunge_all()
+    single = await get_task(session, page.items[0].id or 0, with_assignee=True)
+    assert single.assignee is not None
+
+
+async def test_setting_the_same_tags_twice_is_idempotent(session: AsyncSession) -> None:
+    owner = await make_user(session)
+    project = await make_project(session, owner)
+    a, b = await make_tag(session, project, "a"), await make_tag(session, project, "b")
+    task = await make_task(session, project, tag_ids=[a.id, a.id, b.id])
+    assert [t.name for t in task.tags] == ["a", "b"]
+    for _ in range(2):
+        loaded = await get_task(session, task.id or 0)
+        await update_task(session, loaded, TaskUpdate.model_validate({"tag_ids": [b.id]}))
+    session.expunge_all()
+    assert [t.name for t in (await get_task(session, task.id or 0)).tags] == ["b"]

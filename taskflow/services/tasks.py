@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, case, delete, exists, func, or_, tuple_
 from sqlalchemy.orm import selectinload
-from sqlmodel import col, select
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -23,7 +24,7 @@ from taskflow.models import (
     TaskUpdate,
 )
 from taskflow.models.base import as_utc
-from taskflow.services.common import escape_like, flush
+from taskflow.services.common import escape_like, flush, insert_ignoring_conflicts
 from taskflow.services.pagination import Page, decode_cursor, encode_cursor
 from taskflow.services.tags import get_project_tags
 
@@ -76,13 +77,17 @@ _PRIORITY_RANK = case(
 )
 
 
-def _with_tags() -> Any:
-    return selectinload(Task.tags)  # type: ignore[arg-type]
+def _loads(*, with_assignee: bool) -> list[Any]:
+    # One extra SELECT per relationship, whatever the number of tasks (no N+1).
+    options = [selectinload(Task.tags)]  # type: ignore[arg-type]
+    if with_assignee:
+        options.append(selectinload(Task.assignee))  # type: ignore[arg-type]
+    return options
 
 
-async def get_task(session: AsyncSession, task_id: int) -> Task:
-    """The task with its tags loaded, or NotFoundError."""
-    task = await session.get(Task, task_id, options=[_with_tags()])
+async def get_task(session: AsyncSession, task_id: int, *, with_assignee: bool = False) -> Task:
+    """The task with its tags (and, if asked, its assignee) loaded, or NotFoundError."""
+    task = await session.get(Task, task_id, options=_loads(with_assignee=with_assignee))
     if task is None:
         raise NotFoundError("task not found")
     return task
@@ -93,10 +98,27 @@ async def create_task(session: AsyncSession, data: TaskCreate) -> Task:
     await _check_assignee(session, project_id=data.project_id, assignee_id=data.assignee_id)
     tags = await get_project_tags(session, project_id=data.project_id, tag_ids=data.tag_ids)
     task = Task.model_validate(data)
-    task.tags = tags  # a new object: nothing to load, so lazy="raise" is not triggered
     session.add(task)
     await flush(session)
+    await _set_tags(session, task, tags, replace=False)
     return task
+
+
+async def _set_tags(session: AsyncSession, task: Task, tags: list[Tag], *, replace: bool) -> None:
+    """Make `tags` the task's tag set, idempotently (INSERT ... ON CONFLICT DO NOTHING)."""
+    wanted = [tag.id for tag in tags]
+    if replace:
+        await session.exec(
+            delete(TaskTag).where(
+                col(TaskTag.task_id) == task.id, col(TaskTag.tag_id).not_in(wanted)
+            )
+        )
+    if wanted:
+        links = [{"task_id": task.id, "tag_id": tag_id} for tag_id in wanted]
+        table = SQLModel.metadata.tables[TaskTag.__tablename__]
+        await session.exec(insert_ignoring_conflicts(session, table).values(links))
+    # What the database now holds; no reload, and lazy="raise" stays untouched.
+    set_committed_value(task, "tags", sorted(tags, key=lambda tag: tag.name))
 
 
 async def update_task(session: AsyncSession, task: Task, data: TaskUpdate) -> Task:
@@ -107,14 +129,17 @@ async def update_task(session: AsyncSession, task: Task, data: TaskUpdate) -> Ta
     assignee_id = changes.get("assignee_id", task.assignee_id)
     if "project_id" in changes or "assignee_id" in changes:
         await _check_assignee(session, project_id=project_id, assignee_id=assignee_id)
+    tags = None
     if tag_ids is not None:
-        task.tags = await get_project_tags(session, project_id=project_id, tag_ids=tag_ids)
+        tags = await get_project_tags(session, project_id=project_id, tag_ids=tag_ids)
     elif project_id != task.project_id and task.tags:
         # Tags are a project's vocabulary: they cannot follow a task into another project.
         raise InvalidValueError("a task moving to another project must get that project's tags")
     task.sqlmodel_update(changes)
     session.add(task)
     await flush(session)
+    if tags is not None:
+        await _set_tags(session, task, tags, replace=True)
     return task
 
 
@@ -149,13 +174,15 @@ async def list_tasks(
     sort: TaskSort = TaskSort.CREATED_AT_DESC,
     limit: int = 50,
     cursor: str | None = None,
+    with_assignee: bool = False,
 ) -> Page[Task]:
-    """One keyset page of tasks (tags loaded), filtered and sorted; constant queries per page."""
+    """One keyset page of tasks (tags, and if asked assignees, loaded): constant queries."""
     query = _filtered(select(Task), filters)
     if cursor is not None:
         key, last_id = decode_cursor(cursor, sort.value)
         query = query.where(_after(sort, _parse_key(sort, key), last_id))
-    query = query.order_by(*_order(sort)).limit(limit + 1).options(_with_tags())
+    query = query.order_by(*_order(sort)).limit(limit + 1)
+    query = query.options(*_loads(with_assignee=with_assignee))
     rows = list((await session.exec(query)).all())
     items, more = rows[:limit], len(rows) > limit
     next_cursor = None
