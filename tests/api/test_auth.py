@@ -1,6 +1,10 @@
 """Sign-up, sign-in and the token rules."""
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import jwt
 import pytest
@@ -131,3 +135,21 @@ def test_production_refuses_the_example_secret() -> None:
     with pytest.raises(ValidationError, match="SECRET_KEY"):
         Settings(environment="production")
     Settings(environment="production", secret_key="s" * 48)
+
+
+def test_the_app_refuses_to_start_in_production_with_the_example_secret(tmp_path: Path) -> None:
+    script = (
+        "import asyncio\n"
+        "from taskflow.api import app\n"
+        "async def start():\n"
+        "    async with app.router.lifespan_context(app):\n"
+        "        pass\n"
+        "asyncio.run(start())\n"
+    )
+    env = os.environ | {"ENVIRONMENT": "production"}
+    env.pop("SECRET_KEY", None)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
