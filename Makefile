@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install lock migrate revision downgrade seed test lint format run clean
+.PHONY: install lock migrate revision downgrade seed seed-large test lint format run clean
 
 install: $(STAMP)
 
@@ -32,6 +32,11 @@ downgrade: install
 
 seed: install
 	$(BIN)/python -m taskflow.seed
+
+TASKS ?= 1000000
+
+seed-large: migrate
+	$(BIN)/python -m taskflow.seed --tasks $(TASKS) $(SEED_ARGS)
 
 test: install
 	$(BIN)/pytest

@@ -4,8 +4,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import event, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -13,6 +14,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from taskflow.config import Settings, get_settings
 
 __all__ = [
+    "DatabaseNotReadyError",
+    "check_migrated",
     "create_engine",
     "create_session_factory",
     "dispose_engine",
@@ -99,6 +102,23 @@ def get_session_factory() -> async_sessionmaker[AsyncSession]:
     get_engine()
     assert _session_factory is not None
     return _session_factory
+
+
+class DatabaseNotReadyError(Exception):
+    """The database cannot be used yet; the message says what to do, for a command line."""
+
+
+async def check_migrated(engine: AsyncEngine) -> None:
+    """DatabaseNotReadyError unless the database answers and holds the schema."""
+    try:
+        async with engine.connect() as connection:
+            tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
+    except (OSError, DBAPIError) as error:
+        reason = str(getattr(error, "orig", error)).splitlines()[0]
+        message = f"cannot reach the database ({reason}); is it running?"
+        raise DatabaseNotReadyError(message) from error
+    if not {"alembic_version", "users", "tasks"} <= tables:
+        raise DatabaseNotReadyError("the database is not migrated: run `make migrate` first")
 
 
 async def ping(session: AsyncSession) -> bool:

@@ -3,17 +3,24 @@
 import argparse
 import asyncio
 import sys
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import inspect, text
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import text
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.config import Settings, get_settings
-from taskflow.database import create_engine, create_session_factory
+from taskflow.database import (
+    DatabaseNotReadyError,
+    check_migrated,
+    create_engine,
+    create_session_factory,
+)
+from taskflow.datagen import Plan
+from taskflow.large_seed import GENERATED_PASSWORD, RefusedError, load, peak_rss_mb
 from taskflow.models import (
     MemberRole,
     Project,
@@ -83,10 +90,6 @@ class SeedResult:
     projects: int = 0
     tasks: int = 0
     tags: int = 0
-
-
-class SeedError(Exception):
-    """A reason the seed cannot run, worded for the command line."""
 
 
 async def seed(session: AsyncSession) -> SeedResult:
@@ -168,22 +171,11 @@ def _id(row: User | Tag | object) -> int:
     return row_id
 
 
-async def _check_migrated(engine: AsyncEngine) -> None:
-    try:
-        async with engine.connect() as connection:
-            tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
-    except (OSError, DBAPIError) as error:
-        reason = str(getattr(error, "orig", error)).splitlines()[0]
-        raise SeedError(f"cannot reach the database ({reason}); is it running?") from error
-    if not {"alembic_version", "users", "tasks"} <= tables:
-        raise SeedError("the database is not migrated: run `make migrate` first")
-
-
 async def run(settings: Settings) -> SeedResult:
     """Check the database, seed it in one transaction, commit."""
     engine = create_engine(settings)
     try:
-        await _check_migrated(engine)
+        await check_migrated(engine)
         async with create_session_factory(engine)() as session, session.begin():
             return await seed(session)
     finally:
@@ -192,13 +184,35 @@ async def run(settings: Settings) -> SeedResult:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m taskflow.seed", description=__doc__)
-    parser.parse_args(argv)
+    parser.add_argument(
+        "--tasks", type=_positive, help="also load a large generated data set of this many tasks"
+    )
+    parser.add_argument("--random-seed", type=int, default=1, help="generated data's seed")
+    parser.add_argument("--force", action="store_true", help="replace earlier generated data")
+    args = parser.parse_args(argv)
     settings = get_settings()
     try:
         result = asyncio.run(run(settings))
-    except SeedError as error:
+        _report(result)
+        if args.tasks:
+            large = run_large(
+                settings, tasks=args.tasks, random_seed=args.random_seed, force=args.force
+            )
+            print(large)
+    except (DatabaseNotReadyError, RefusedError) as error:
         print(f"seed: {error}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be a positive number")
+    return value
+
+
+def _report(result: SeedResult) -> None:
     if not result.created:
         print("seed: demo data already present; nothing changed.")
     else:
@@ -207,7 +221,38 @@ def main(argv: list[str] | None = None) -> int:
             f"{result.tasks} tasks, {result.tags} tags."
         )
     print(f"seed: demo login {USERS[0][0]} / {DEMO_PASSWORD} (every demo user has this password)")
-    return 0
+
+
+def run_large(settings: Settings, *, tasks: int, random_seed: int, force: bool) -> str:
+    """Load the generated data set with a progress bar; returns the summary line."""
+    plan = Plan.for_tasks(tasks)
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns) as bar:
+        users = bar.add_task("users", total=plan.users, rate="")
+        loaded = bar.add_task("tasks", total=plan.tasks, rate="")
+        started = time.perf_counter()
+
+        def advance(table: str, count: int) -> None:
+            task_id = users if table == "users" else loaded
+            bar.advance(task_id, count)
+            done = bar.tasks[task_id].completed
+            rate = done / max(time.perf_counter() - started, 1e-9)
+            bar.update(task_id, rate=f"{rate:,.0f} {table}/s")
+
+        result = asyncio.run(
+            load(settings, tasks=tasks, random_seed=random_seed, force=force, progress=advance)
+        )
+    return (
+        f"seed: loaded {plan.tasks:,} tasks, {plan.projects:,} projects, {plan.users:,} users "
+        f"({result.rows:,} rows) in {result.seconds:.1f} s, {result.rows_per_second:,.0f} rows/s, "
+        f"peak memory {peak_rss_mb():.0f} MiB; generated users' password: {GENERATED_PASSWORD}"
+    )
 
 
 if __name__ == "__main__":

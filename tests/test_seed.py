@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from taskflow.config import Settings
-from taskflow.database import create_engine, create_session_factory
+from taskflow.config import Settings, normalize_database_url
+from taskflow.database import DatabaseNotReadyError, create_engine, create_session_factory
 from taskflow.models import UserCreate
-from taskflow.seed import SeedError, run
+from taskflow.seed import run
 from taskflow.services.users import create_user
 from tests.conftest import create_empty_database, migrate
 
@@ -78,14 +78,14 @@ async def test_two_seeds_at_once_do_not_duplicate(empty_database: str) -> None:
 
 
 async def test_seed_refuses_an_unmigrated_database(empty_database: str) -> None:
-    with pytest.raises(SeedError, match="make migrate"):
+    with pytest.raises(DatabaseNotReadyError, match="make migrate"):
         await run(Settings(database_url=empty_database))
 
 
-def _seed_cli(database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def _seed_cli(database_url: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = os.environ | {"DATABASE_URL": database_url}
     return subprocess.run(
-        [sys.executable, "-m", "taskflow.seed"],
+        [sys.executable, "-m", "taskflow.seed", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -122,3 +122,20 @@ async def test_seed_still_runs_when_a_demo_address_signed_up_first(empty_databas
     result = await run(Settings(database_url=empty_database))
     assert result.created
     assert await _count(empty_database, "SELECT count(*) FROM users") == result.users
+
+
+def test_cli_refuses_a_second_generated_load_in_one_line(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'large.db'}"
+    asyncio.run(migrate(normalize_database_url(url)))
+    first = _seed_cli(url, tmp_path, "--tasks", "1000")
+    assert first.returncode == 0, first.stderr
+    assert "loaded 1,000 tasks" in first.stdout
+    assert "peak memory" in first.stdout
+    second = _seed_cli(url, tmp_path, "--tasks", "1000")
+    assert second.returncode == 1
+    assert second.stderr.strip().splitlines()[-1] == (
+        "seed: the database already holds generated data; pass --force to replace it"
+    )
+    bad = _seed_cli(url, tmp_path, "--tasks", "0")
+    assert bad.returncode == 2
+    assert "must be a positive number" in bad.stderr
