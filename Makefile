@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install lock migrate revision downgrade seed seed-large test lint format run clean
+.PHONY: install lock migrate revision downgrade seed seed-large bench test lint format run clean
 
 install: $(STAMP)
 
@@ -37,6 +37,11 @@ TASKS ?= 1000000
 
 seed-large: migrate
 	$(BIN)/python -m taskflow.seed --tasks $(TASKS) $(SEED_ARGS)
+
+BENCH_ARGS ?=
+
+bench: install  ## PostgreSQL at BENCH_DATABASE_URL (default: the local server)
+	$(BIN)/python -m benchmarks.bench $(BENCH_ARGS)
 
 test: install
 	$(BIN)/pytest

@@ -4,6 +4,7 @@ Rows are plain tuples in the column order of `COLUMNS`, so a batch can go straig
 PostgreSQL's COPY. Only one batch is in memory at a time.
 """
 
+import itertools
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -226,6 +227,8 @@ class Generator:
             tag_id = self._next_id("tags")
             tag_ids.append(tag_id)
             rows["tags"].append((tag_id, project_id, name, created))
+        # A few tags carry most of the use (like "bug"), as in real vocabularies.
+        tag_weights = list(itertools.accumulate(1 / rank for rank in range(1, len(tag_ids) + 1)))
         statuses = rand.choices(
             list(STATUS_WEIGHTS), weights=list(STATUS_WEIGHTS.values()), k=task_count
         )
@@ -254,7 +257,8 @@ class Generator:
                     due, project_id, assignee, task_created, task_created,
                 )
             )  # fmt: skip
-            for tag_id in rand.sample(tag_ids, tag_counts[number]):
+            picked = rand.choices(tag_ids, cum_weights=tag_weights, k=tag_counts[number])
+            for tag_id in dict.fromkeys(picked):
                 rows["task_tags"].append((task_id, tag_id))
         batch.projects += 1
         batch.tasks += task_count

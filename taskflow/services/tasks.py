@@ -34,6 +34,7 @@ __all__ = [
     "create_task",
     "delete_task",
     "get_task",
+    "list_query",
     "list_tasks",
     "update_task",
 ]
@@ -177,11 +178,7 @@ async def list_tasks(
     with_assignee: bool = False,
 ) -> Page[Task]:
     """One keyset page of tasks (tags, and if asked assignees, loaded): constant queries."""
-    query = _filtered(select(Task), filters)
-    if cursor is not None:
-        key, last_id = decode_cursor(cursor, sort.value)
-        query = query.where(_after(sort, _parse_key(sort, key), last_id))
-    query = query.order_by(*_order(sort)).limit(limit + 1)
+    query = list_query(filters, sort=sort, limit=limit + 1, cursor=cursor)
     query = query.options(*_loads(with_assignee=with_assignee))
     rows = list((await session.exec(query)).all())
     items, more = rows[:limit], len(rows) > limit
@@ -191,6 +188,17 @@ async def list_tasks(
         assert last.id is not None
         next_cursor = encode_cursor(sort.value, _key_of(sort, last), last.id)
     return Page(items=items, next_cursor=next_cursor)
+
+
+def list_query(
+    filters: TaskFilter, *, sort: TaskSort, limit: int, cursor: str | None = None
+) -> SelectOfScalar[Task]:
+    """The SELECT behind `list_tasks` (without its eager loads), e.g. to EXPLAIN it."""
+    query = _filtered(select(Task), filters)
+    if cursor is not None:
+        key, last_id = decode_cursor(cursor, sort.value)
+        query = query.where(_after(sort, _parse_key(sort, key), last_id))
+    return query.order_by(*_order(sort)).limit(limit)
 
 
 def _filtered(query: SelectOfScalar[Task], filters: TaskFilter) -> SelectOfScalar[Task]:

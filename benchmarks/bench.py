@@ -1,0 +1,538 @@
+"""`make bench`: TaskFlow's data layer side by side with hand-written asyncpg, on PostgreSQL.
+
+Builds its own database (migrated with the project's migrations, filled by the large seed),
+checks that every data-layer operation returns the same data as its raw twin, then times
+them in rotated rounds in one process. Prints one table per size and writes the same as
+JSON under benchmarks/results/. Also prints each list query's access path on `tasks`.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import event, text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import make_url
+
+from benchmarks import layer, raw
+from taskflow.config import Settings, normalize_database_url
+from taskflow.database import create_engine, create_session_factory
+from taskflow.datagen import BENCH_EMAIL, COLUMNS, Generator, Plan
+from taskflow.large_seed import load
+from taskflow.models import utc_now
+from taskflow.services import bulk
+from taskflow.services.tasks import TaskSort, list_query
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+console = Console(width=150)
+
+Call = Callable[[], Awaitable[Any]]
+
+
+@dataclass
+class Variant:
+    """One operation, done both ways."""
+
+    name: str
+    layer: Call
+    raw: Call
+    kind: str = "read"
+    compare: Callable[[Any], Any] = lambda value: value
+
+
+@dataclass
+class Timing:
+    ops: list[float] = field(default_factory=list)  # ops/s of each round
+    latencies: list[float] = field(default_factory=list)  # seconds
+
+    def summary(self) -> dict[str, float]:
+        ordered = sorted(self.latencies)
+        return {
+            "ops_per_s": statistics.median(self.ops),
+            "p50_ms": 1000 * ordered[len(ordered) // 2],
+            "p99_ms": 1000 * ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
+        }
+
+
+class QueryCounter:
+    """Counts what asyncpg sends, on every connection it is attached to."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, _record: Any) -> None:
+        self.count += 1
+
+    def attach(self, connection: asyncpg.Connection) -> None:
+        connection.add_query_logger(self)
+
+
+async def time_call(call: Call, duration: float, timing: Timing) -> None:
+    count, started = 0, time.perf_counter()
+    while True:
+        begin = time.perf_counter()
+        await call()
+        end = time.perf_counter()
+        timing.latencies.append(end - begin)
+        count += 1
+        if end - started >= duration and count >= 3:
+            break
+    timing.ops.append(count / (time.perf_counter() - started))
+
+
+async def build_variants(sessions: Any, pool: asyncpg.Pool, ids: dict[str, Any]) -> list[Variant]:
+    user = ids["user"]
+    variants = [
+        Variant(
+            "get task with tags",
+            lambda: layer.get_task(sessions, ids["task"]),
+            lambda: _with(pool, lambda c: raw.get_task(c, ids["task"])),
+        ),
+        Variant(
+            "membership check",
+            lambda: layer.membership(sessions, project_id=ids["project"], user_id=user),
+            lambda: _with(
+                pool, lambda c: raw.membership(c, project_id=ids["project"], user_id=user)
+            ),
+        ),
+        Variant(
+            "tag autocomplete",
+            lambda: layer.autocomplete(sessions, project_id=ids["project"], prefix="b"),
+            lambda: _with(
+                pool, lambda c: raw.autocomplete(c, project_id=ids["project"], prefix="b")
+            ),
+        ),
+    ]
+    for shape, value in (
+        ("all projects", None),
+        ("project", ids["project"]),
+        ("status", "todo"),
+        ("tag", ids["tag"]),
+        ("search", "login"),
+    ):
+        pages = ("first", "20th") if shape != "search" else ("first",)
+        for which in pages:
+            cursor, after = (None, None)
+            if which == "20th":
+                cursor, after = await _positions(sessions, pool, user, shape, value, 19)
+                if cursor is None:
+                    console.print(f"[yellow]no 20th page for {shape}: too few rows[/yellow]")
+                    continue
+            variants.append(
+                Variant(
+                    f"page of 50, {shape}, {which}",
+                    _layer_page(sessions, user, shape, value, cursor),
+                    _raw_page(pool, user, shape, value, after),
+                )
+            )
+    counter = iter(range(10**9))
+    variants += [
+        Variant(
+            "create task with 3 tags",
+            lambda: layer.create_task(
+                sessions,
+                project_id=ids["project"],
+                title=f"bench {next(counter)}",
+                tag_ids=ids["tags"],
+            ),
+            lambda: _with(
+                pool,
+                lambda c: raw.create_task(
+                    c,
+                    project_id=ids["project"],
+                    title=f"bench {next(counter)}",
+                    tag_ids=ids["tags"],
+                ),
+            ),
+            kind="write",
+            compare=lambda shape: (shape[2:],),  # ids and titles differ by design
+        ),
+        Variant(
+            "update task status",
+            lambda: layer.update_status(sessions, task_id=ids["task"], status="in_progress"),
+            lambda: _with(
+                pool, lambda c: raw.update_status(c, task_id=ids["task"], status="in_progress")
+            ),
+            kind="write",
+        ),
+    ]
+    return variants
+
+
+def _layer_page(sessions: Any, user: int, shape: str, value: Any, cursor: str | None) -> Call:
+    async def call() -> Any:
+        rows, _next = await layer.page(
+            sessions, user_id=user, shape=shape, value=value, cursor=cursor
+        )
+        return rows
+
+    return call
+
+
+def _raw_page(pool: asyncpg.Pool, user: int, shape: str, value: Any, after: Any) -> Call:
+    async def call() -> Any:
+        rows, _last = await _with(
+            pool, lambda c: raw.page(c, user_id=user, shape=shape, value=value, after=after)
+        )
+        return rows
+
+    return call
+
+
+async def _positions(
+    sessions: Any, pool: asyncpg.Pool, user: int, shape: str, value: Any, pages: int
+) -> tuple[str | None, Any]:
+    """The data layer's cursor and the raw keyset position after `pages` pages."""
+    cursor, after = None, None
+    for page_number in range(pages):
+        if page_number and cursor is None:
+            return None, None
+        _rows, cursor = await layer.page(
+            sessions, user_id=user, shape=shape, value=value, cursor=cursor
+        )
+        async with pool.acquire() as connection:
+            _raw_rows, after = await raw.page(
+                connection, user_id=user, shape=shape, value=value, after=after
+            )
+    return cursor, after
+
+
+async def _with(pool: asyncpg.Pool, fn: Callable[[asyncpg.Connection], Awaitable[Any]]) -> Any:
+    async with pool.acquire() as connection:
+        return await fn(connection)
+
+
+async def discover(url: str) -> dict[str, Any]:
+    """The benchmark user, one of its projects, a task, a common tag and three tag ids."""
+    conn = await asyncpg.connect(_asyncpg_dsn(url))
+    try:
+        user = await conn.fetchval("SELECT id FROM users WHERE email = $1", BENCH_EMAIL)
+        # The largest of its projects, so that a 20th page exists within it.
+        project = await conn.fetchval(
+            "SELECT m.project_id FROM project_members m "
+            "JOIN tasks t ON t.project_id = m.project_id WHERE m.user_id = $1 "
+            "GROUP BY m.project_id ORDER BY count(*) DESC, m.project_id LIMIT 1",
+            user,
+        )
+        task = await conn.fetchval(
+            "SELECT id FROM tasks WHERE project_id = $1 ORDER BY id LIMIT 1", project
+        )
+        tag = await conn.fetchval(
+            "SELECT g.name FROM task_tags tt JOIN tags g ON g.id = tt.tag_id "
+            "JOIN project_members m ON m.project_id = g.project_id AND m.user_id = $1 "
+            "GROUP BY g.name ORDER BY count(*) DESC LIMIT 1",
+            user,
+        )
+        tags = [
+            r["id"]
+            for r in await conn.fetch(
+                "SELECT id FROM tags WHERE project_id = $1 ORDER BY id LIMIT 3", project
+            )
+        ]
+    finally:
+        await conn.close()
+    return {"user": user, "project": project, "task": task, "tag": tag, "tags": tags}
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def run_size(url: str, tasks: int, duration: float, rounds: int) -> dict[str, Any]:
+    settings = Settings(database_url=url)
+    engine = create_engine(settings)
+    sessions = create_session_factory(engine)
+    layer_counter, raw_counter = QueryCounter(), QueryCounter()
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _count(dbapi_connection: Any, _record: Any) -> None:
+        layer_counter.attach(dbapi_connection.driver_connection)
+
+    pool = await asyncpg.create_pool(
+        _asyncpg_dsn(url), min_size=1, max_size=settings.pool_size, init=_attach(raw_counter)
+    )
+    ids = await discover(url)
+    variants = await build_variants(sessions, pool, ids)
+    results: dict[str, Any] = {}
+    try:
+        for variant in variants:  # same data both ways, and statements per operation
+            got, want = variant.compare(await variant.layer()), variant.compare(await variant.raw())
+            if got != want:
+                raise SystemExit(
+                    f"bench: {variant.name}: the data layer and raw asyncpg differ\n"
+                    f"  layer: {str(got)[:300]}\n  raw:   {str(want)[:300]}"
+                )
+            results[variant.name] = {
+                "layer_round_trips": await _per_op(layer_counter, variant.layer),
+                "raw_round_trips": await _per_op(raw_counter, variant.raw),
+            }
+        timings = {(v.name, side): Timing() for v in variants for side in ("layer", "raw")}
+        for round_number in range(rounds):
+            shift = round_number % len(variants)
+            for variant in variants[shift:] + variants[:shift]:
+                sides = ("layer", "raw") if round_number % 2 == 0 else ("raw", "layer")
+                for side in sides:
+                    await time_call(getattr(variant, side), duration, timings[(variant.name, side)])
+        for variant in variants:
+            mine = timings[(variant.name, "layer")].summary()
+            theirs = timings[(variant.name, "raw")].summary()
+            results[variant.name] |= {
+                "kind": variant.kind,
+                "layer": mine,
+                "raw": theirs,
+                "ratio": mine["ops_per_s"] / theirs["ops_per_s"],
+            }
+        results["bulk load"] = await bulk_load(url, sessions)
+    finally:
+        await pool.close()
+        await engine.dispose()
+    return results
+
+
+def _attach(counter: QueryCounter) -> Callable[[asyncpg.Connection], Awaitable[None]]:
+    async def init(connection: asyncpg.Connection) -> None:
+        counter.attach(connection)
+
+    return init
+
+
+async def _per_op(counter: QueryCounter, call: Call, repeat: int = 5) -> float:
+    before = counter.count
+    for _ in range(repeat):
+        await call()
+    return (counter.count - before) / repeat
+
+
+async def bulk_load(url: str, sessions: Any) -> dict[str, Any]:
+    """Rows/s of the data layer's bulk path against raw COPY of the same rows (rolled back)."""
+
+    conn = await asyncpg.connect(_asyncpg_dsn(url))
+    try:
+        first_ids = {
+            table: int(await conn.fetchval(f"SELECT coalesce(max(id), 0) + 1 FROM {table}"))  # noqa: S608
+            for table in ("users", "projects", "project_members", "tags", "tasks")
+        }
+        generator = Generator(
+            Plan.for_tasks(20_000),
+            seed=99,
+            first_ids=first_ids,
+            password_hash="-",  # noqa: S106  (never used to sign in)
+            now=utc_now(),
+        )
+        # Other addresses than the loaded users', so the rows can be inserted next to them.
+        users = [
+            (row[0], f"bulk-{row[1]}", *row[2:]) for batch in generator.users() for row in batch
+        ]
+        batch = next(generator.project_batches(tasks_per_batch=20_000))
+        tables = [("users", users)] + [(name, rows) for name, rows in batch.rows.items()]
+        count = sum(len(rows) for _name, rows in tables)
+
+        async def with_layer() -> None:
+            async with sessions() as session:
+                for name, rows in tables:
+                    await bulk.copy_rows(session, name, COLUMNS[name], rows)
+                await session.rollback()
+
+        async def with_raw() -> None:
+            transaction = conn.transaction()
+            await transaction.start()
+            for name, rows in tables:
+                await conn.copy_records_to_table(name, records=rows, columns=list(COLUMNS[name]))
+            await transaction.rollback()
+
+        speeds: dict[str, list[float]] = {"layer": [], "raw": []}
+        for round_number in range(4):
+            order = (("layer", with_layer), ("raw", with_raw))
+            for side, call in order if round_number % 2 == 0 else order[::-1]:
+                started = time.perf_counter()
+                await call()
+                speeds[side].append(count / (time.perf_counter() - started))
+    finally:
+        await conn.close()
+    mine, theirs = statistics.median(speeds["layer"]), statistics.median(speeds["raw"])
+    return {
+        "kind": "bulk",
+        "rows": count,
+        "layer_rows_per_s": mine,
+        "raw_rows_per_s": theirs,
+        "ratio": mine / theirs,
+    }
+
+
+async def plans(url: str, user_id: int, values: dict[str, Any]) -> dict[str, str]:
+    """The access path PostgreSQL picks on `tasks` for each list query shape."""
+    engine = create_engine(Settings(database_url=url, database_null_pool=True))
+    found = {}
+    async with engine.connect() as connection:
+        for shape, value in values.items():
+            filters = layer.page_filter(user_id, shape, value)
+            query = list_query(filters, sort=TaskSort.CREATED_AT_DESC, limit=51)
+            compiled = query.compile(
+                dialect=postgresql.dialect(),  # type: ignore[no-untyped-call]
+                compile_kwargs={"literal_binds": True},
+            )
+            sql = str(compiled)
+            plan = (await connection.execute(text(f"EXPLAIN (FORMAT JSON) {sql}"))).scalar_one()
+            found[shape] = "; ".join(sorted(set(_task_scans(plan[0]["Plan"]))))
+    await engine.dispose()
+    return found
+
+
+def _task_scans(node: dict[str, Any]) -> list[str]:
+    scans = []
+    if node.get("Relation Name") == "tasks":
+        index = node.get("Index Name")
+        scans.append(f"{node['Node Type']}" + (f" using {index}" if index else ""))
+    for child in node.get("Plans", []):
+        scans += _task_scans(child)
+    return scans
+
+
+def prepare(server_url: str, name: str, tasks: int, fresh: bool) -> str:
+    """The benchmark's own database, migrated and filled with `tasks` generated tasks."""
+    admin = _asyncpg_dsn(server_url)
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+    async def create() -> None:
+        conn = await asyncpg.connect(admin)
+        try:
+            if fresh:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    env = os.environ | {"DATABASE_URL": url}
+    subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [sys.executable, "-m", "taskflow.seed"], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+    asyncio.run(load(Settings(database_url=url), tasks=tasks, force=True))
+    asyncio.run(_analyze(url))
+    return url
+
+
+async def _analyze(url: str) -> None:
+    conn = await asyncpg.connect(_asyncpg_dsn(url))
+    try:
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+
+
+def render(size: int, results: dict[str, Any], access: dict[str, str]) -> None:
+    table = Table(title=f"TaskFlow data layer vs raw asyncpg, {size:,} tasks")
+    for column in (
+        "operation",
+        "layer ops/s",
+        "raw ops/s",
+        "ratio",
+        "layer p50/p99 ms",
+        "raw p50/p99 ms",
+        "round trips layer/raw",
+    ):
+        table.add_column(column, justify="left" if column == "operation" else "right")
+    for name, row in results.items():
+        if row.get("kind") == "bulk":
+            table.add_row(
+                f"bulk load ({row['rows']:,} rows)",
+                f"{row['layer_rows_per_s']:,.0f} rows/s",
+                f"{row['raw_rows_per_s']:,.0f} rows/s",
+                f"{row['ratio']:.2f}",
+                "",
+                "",
+                "",
+            )
+            continue
+        mine, theirs = row["layer"], row["raw"]
+        table.add_row(
+            name, f"{mine['ops_per_s']:,.0f}", f"{theirs['ops_per_s']:,.0f}", f"{row['ratio']:.2f}",
+            f"{mine['p50_ms']:.2f} / {mine['p99_ms']:.2f}",
+            f"{theirs['p50_ms']:.2f} / {theirs['p99_ms']:.2f}",
+            f"{row['layer_round_trips']:.1f} / {row['raw_round_trips']:.1f}",
+        )  # fmt: skip
+    console.print(table)
+    for shape, path in access.items():
+        console.print(f"  plan on tasks, {shape}: {path}")
+
+
+def measure(
+    server: str, database: str, size: int, duration: float, rounds: int, *, fresh: bool
+) -> dict[str, Any]:
+    """Load `size` tasks, compare and time every operation, find the plans; print them."""
+    started = time.perf_counter()
+    url = prepare(server, database, size, fresh=fresh)
+    console.print(f"[dim]{size:,} tasks loaded in {time.perf_counter() - started:.0f} s[/dim]")
+    results = asyncio.run(run_size(url, size, duration, rounds))
+    ids = asyncio.run(discover(url))
+    shapes = {
+        "all projects": None,
+        "project": ids["project"],
+        "status": "todo",
+        "tag": ids["tag"],
+        "search": "login",
+    }
+    access = asyncio.run(plans(url, ids["user"], shapes))
+    render(size, results, access)
+    return {"results": results, "plans": access}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__)
+    parser.add_argument("--tasks", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--duration", type=float, default=1.0, help="seconds per variant and round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--database", default="taskflow_bench")
+    parser.add_argument(
+        "--server",
+        default=os.environ.get(
+            "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+        ),
+        help="a PostgreSQL server URL; the benchmark creates its own database there",
+    )
+    args = parser.parse_args(argv)
+    server = normalize_database_url(args.server)
+    report: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": (
+            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        ),
+        "sizes": {},
+    }
+    for index, size in enumerate(sorted(args.tasks)):
+        report["sizes"][str(size)] = measure(
+            server, args.database, size, args.duration, args.rounds, fresh=index == 0
+        )
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.write_text(json.dumps(report, indent=2, default=str))
+    console.print(f"results: {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+__all__ = ["Variant", "main", "measure"]

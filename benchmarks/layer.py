@@ -1,0 +1,82 @@
+"""The same operations through TaskFlow's data layer, as an endpoint would call them."""
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from benchmarks.shapes import TaskShape, task_shape
+from taskflow.models import TaskCreate, TaskRead, TaskStatus, TaskUpdate
+from taskflow.services import tags, tasks
+from taskflow.services.access import Permission, require_project
+from taskflow.services.tasks import TaskFilter
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+def _shape(read: TaskRead, email: str | None = None) -> TaskShape:
+    return task_shape(read, tags=[(tag.id, tag.name) for tag in read.tags], assignee_email=email)
+
+
+def page_filter(user_id: int, shape: str, value: Any) -> TaskFilter:
+    fields: dict[str, Any] = {
+        "all projects": {},
+        "project": {"project_id": value},
+        "status": {"status": value},
+        "tag": {"tag": value},
+        "search": {"q": value},
+    }[shape]
+    return TaskFilter(member_id=user_id, **fields)
+
+
+async def get_task(sessions: Sessions, task_id: int) -> TaskShape:
+    async with sessions() as session:
+        return _shape(TaskRead.model_validate(await tasks.get_task(session, task_id)))
+
+
+async def page(
+    sessions: Sessions, *, user_id: int, shape: str, value: Any, cursor: str | None
+) -> tuple[list[TaskShape], str | None]:
+    async with sessions() as session:
+        result = await tasks.list_tasks(
+            session, page_filter(user_id, shape, value), cursor=cursor, with_assignee=True
+        )
+        shaped = [
+            _shape(TaskRead.model_validate(t), t.assignee.email if t.assignee else None)
+            for t in result.items
+        ]
+        return shaped, result.next_cursor
+
+
+async def membership(sessions: Sessions, *, project_id: int, user_id: int) -> tuple[int, str]:
+    async with sessions() as session:
+        project, role = await require_project(
+            session, project_id=project_id, user_id=user_id, permission=Permission.READ
+        )
+        assert project.id is not None
+        return project.id, role.value
+
+
+async def autocomplete(sessions: Sessions, *, project_id: int, prefix: str) -> list[int]:
+    async with sessions() as session:
+        result = await tags.autocomplete_tags(session, project_id=project_id, prefix=prefix)
+        return [tag.id for tag in result.items if tag.id is not None]
+
+
+async def create_task(
+    sessions: Sessions, *, project_id: int, title: str, tag_ids: list[int]
+) -> TaskShape:
+    async with sessions() as session:
+        task = await tasks.create_task(
+            session, TaskCreate(title=title, project_id=project_id, tag_ids=tag_ids)
+        )
+        await session.commit()
+        return _shape(TaskRead.model_validate(task))
+
+
+async def update_status(sessions: Sessions, *, task_id: int, status: str) -> TaskShape:
+    async with sessions() as session:
+        task = await tasks.get_task(session, task_id)
+        task = await tasks.update_task(session, task, TaskUpdate(status=TaskStatus(status)))
+        await session.commit()
+        return _shape(TaskRead.model_validate(task))

@@ -1,0 +1,132 @@
+"""The baseline: the same reads and writes written by hand for asyncpg, one statement each
+where a hand-written query would do it in one. Rows come back in the normalised shape of
+`benchmarks.shapes`, so each variant can be checked equal to its data-layer twin."""
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from benchmarks.shapes import TaskShape, task_shape
+
+_TASK_COLUMNS = """
+    t.id, t.title, t.description, t.status, t.priority, t.due_date, t.project_id,
+    t.assignee_id, t.created_at, t.updated_at,
+    coalesce((SELECT array_agg(g.id ORDER BY g.name, g.id) FROM task_tags tt
+              JOIN tags g ON g.id = tt.tag_id WHERE tt.task_id = t.id), '{}') AS tag_ids,
+    coalesce((SELECT array_agg(g.name ORDER BY g.name, g.id) FROM task_tags tt
+              JOIN tags g ON g.id = tt.tag_id WHERE tt.task_id = t.id), '{}') AS tag_names
+"""
+
+GET_TASK = f"SELECT {_TASK_COLUMNS} FROM tasks t WHERE t.id = $1"  # noqa: S608
+
+# One statement for a page: the tasks, their tags and their assignee's email.
+_PAGE = f"""
+    SELECT {_TASK_COLUMNS}, u.email AS assignee_email
+    FROM tasks t LEFT JOIN users u ON u.id = t.assignee_id
+    WHERE t.project_id IN (SELECT project_id FROM project_members WHERE user_id = $1)
+      {{filters}}
+      AND ($2::timestamptz IS NULL OR (t.created_at, t.id) < ($2, $3))
+    ORDER BY t.created_at DESC, t.id DESC
+    LIMIT $4
+"""  # noqa: S608
+
+PAGE_FILTERS = {
+    "all projects": "",
+    "project": "AND t.project_id = $5",
+    "status": "AND t.status = $5",
+    "tag": (
+        "AND EXISTS (SELECT 1 FROM task_tags tt JOIN tags g ON g.id = tt.tag_id "
+        "WHERE tt.task_id = t.id AND lower(g.name) = lower($5))"
+    ),
+    "search": (
+        "AND (t.title ILIKE '%' || $5 || '%' ESCAPE '\\' "
+        "OR t.description ILIKE '%' || $5 || '%' ESCAPE '\\')"
+    ),
+}
+
+
+def _shape(row: asyncpg.Record, email: bool = False) -> TaskShape:
+    return task_shape(
+        row,
+        tags=list(zip(row["tag_ids"], row["tag_names"], strict=True)),
+        assignee_email=row["assignee_email"] if email else None,
+    )
+
+
+async def get_task(conn: asyncpg.Connection, task_id: int) -> TaskShape:
+    row = await conn.fetchrow(GET_TASK, task_id)
+    return _shape(row)
+
+
+async def page(
+    conn: asyncpg.Connection,
+    *,
+    user_id: int,
+    shape: str,
+    value: Any,
+    after: tuple[datetime, int] | None,
+    limit: int = 50,
+) -> tuple[list[TaskShape], tuple[datetime, int] | None]:
+    """A page, and the keyset position after its last row."""
+    sql = _PAGE.replace("{filters}", PAGE_FILTERS[shape])
+    created, last_id = after if after else (None, 0)
+    args: list[Any] = [user_id, created, last_id, limit + 1]  # one more: is there a next page?
+    if PAGE_FILTERS[shape]:
+        args.append(value)
+    rows = (await conn.fetch(sql, *args))[:limit]
+    last = (rows[-1]["created_at"], int(rows[-1]["id"])) if rows else None
+    return [_shape(row, email=True) for row in rows], last
+
+
+async def membership(conn: asyncpg.Connection, *, project_id: int, user_id: int) -> tuple[int, str]:
+    row = await conn.fetchrow(
+        "SELECT p.id, m.role FROM projects p JOIN project_members m "
+        "ON m.project_id = p.id AND m.user_id = $2 WHERE p.id = $1",
+        project_id,
+        user_id,
+    )
+    return int(row["id"]), str(row["role"])
+
+
+async def autocomplete(conn: asyncpg.Connection, *, project_id: int, prefix: str) -> list[int]:
+    rows = await conn.fetch(
+        "SELECT id FROM tags WHERE project_id = $1 AND lower(name) LIKE lower($2) || '%' "
+        "ORDER BY lower(name), id LIMIT 21",
+        project_id,
+        prefix,
+    )
+    return [int(row["id"]) for row in rows]
+
+
+async def create_task(
+    conn: asyncpg.Connection, *, project_id: int, title: str, tag_ids: list[int]
+) -> TaskShape:
+    async with conn.transaction():
+        tags = await conn.fetch(
+            "SELECT id, name FROM tags WHERE id = ANY($1) AND project_id = $2 ORDER BY name, id",
+            tag_ids,
+            project_id,
+        )
+        if len(tags) != len(set(tag_ids)):
+            raise ValueError("tags of another project")
+        row = await conn.fetchrow(
+            "INSERT INTO tasks (title, status, priority, project_id, created_at, updated_at) "
+            "VALUES ($1, 'todo', 'medium', $2, now(), now()) RETURNING *",
+            title,
+            project_id,
+        )
+        await conn.executemany(
+            "INSERT INTO task_tags (task_id, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            [(row["id"], tag["id"]) for tag in tags],
+        )
+    return task_shape(row, tags=[(tag["id"], tag["name"]) for tag in tags])
+
+
+async def update_status(conn: asyncpg.Connection, *, task_id: int, status: str) -> TaskShape:
+    async with conn.transaction():
+        await conn.execute(
+            "UPDATE tasks SET status = $1, updated_at = now() WHERE id = $2", status, task_id
+        )
+        row = await conn.fetchrow(GET_TASK, task_id)
+    return _shape(row)

@@ -1,0 +1,31 @@
+"""One comparable shape for a task, whichever side produced it."""
+
+from collections.abc import Sequence
+from typing import Any
+
+TaskShape = tuple[Any, ...]
+
+
+def task_shape(
+    row: Any,
+    *,
+    tags: Sequence[tuple[int, str]],
+    assignee_email: str | None = None,
+) -> TaskShape:
+    """(id, title, status, priority, project, assignee, due, tags, assignee email)."""
+
+    def get(key: str) -> Any:
+        return row[key] if hasattr(row, "keys") else getattr(row, key)
+
+    due = get("due_date")
+    return (
+        get("id"),
+        get("title"),
+        str(get("status")),
+        str(get("priority")),
+        get("project_id"),
+        get("assignee_id"),
+        None if due is None else due.timestamp(),
+        tuple((int(tag_id), str(name)) for tag_id, name in tags),
+        assignee_email,
+    )

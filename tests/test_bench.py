@@ -1,0 +1,49 @@
+"""The benchmark at a tiny size, so it cannot rot: every variant runs and matches its twin."""
+
+import asyncio
+import uuid
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from benchmarks import bench
+from tests.conftest import PG_SERVER_URL, _admin_engine
+
+
+def test_every_variant_runs_and_returns_the_same_data_as_raw_asyncpg(backend: str) -> None:
+    if backend != "postgresql":
+        pytest.skip("the benchmark compares against asyncpg, on PostgreSQL")
+    asyncio.run(_reachable())
+    name = f"taskflow_bench_{uuid.uuid4().hex[:8]}"
+    try:
+        # measure() exits with a message when any variant differs from its baseline.
+        report = bench.measure(PG_SERVER_URL, name, 3_000, 0.001, 1, fresh=True)
+    finally:
+        asyncio.run(_drop(name))
+    results = report["results"]
+    expected = {"get task with tags", "membership check", "tag autocomplete", "update task status"}
+    assert expected <= set(results)
+    assert "page of 50, all projects, first" in results
+    assert "page of 50, tag, first" in results
+    for name, row in results.items():
+        ratio = row["ratio"]
+        assert ratio > 0, name
+        if row["kind"] != "bulk":
+            assert row["layer_round_trips"] >= 1
+    assert set(report["plans"]) == {"all projects", "project", "status", "tag", "search"}
+
+
+async def _reachable() -> None:
+    engine = await _admin_engine()
+    await engine.dispose()
+
+
+async def _drop(name: str) -> None:
+    import asyncpg
+
+    dsn = make_url(PG_SERVER_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
