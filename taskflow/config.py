@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     max_overflow: int = 20
     pool_recycle_seconds: int = 1800
     pool_pre_ping: bool = True
+    # ...for connections idle at least this long (0: every checkout, like SQLAlchemy's).
+    pool_ping_idle_seconds: float = Field(default=10.0, ge=0)
     # Transaction poolers (PgBouncer, Neon's pooled endpoint) cannot keep prepared statements.
     database_transaction_pooler: bool = False
     # Serverless: open a connection per session instead of keeping a pool.

@@ -1,12 +1,13 @@
 """Engine, session factory and the session dependency."""
 
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
 
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -37,7 +38,6 @@ def create_engine(settings: Settings) -> AsyncEngine:
             "pool_size": settings.pool_size,
             "max_overflow": settings.max_overflow,
             "pool_recycle": settings.pool_recycle_seconds,
-            "pool_pre_ping": settings.pool_pre_ping,
         }
     if settings.database_transaction_pooler and not settings.is_sqlite:
         # A transaction pooler hands each transaction to any server connection, where a
@@ -50,7 +50,36 @@ def create_engine(settings: Settings) -> AsyncEngine:
     engine = create_async_engine(settings.database_url, connect_args=connect_args, **kwargs)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
+    elif settings.pool_pre_ping and not settings.database_null_pool:
+        _ping_idle_connections(engine, settings.pool_ping_idle_seconds)
     return engine
+
+
+def _ping_idle_connections(engine: AsyncEngine, idle_seconds: float) -> None:
+    """Pre-ping only connections that sat idle in the pool, not one per checkout.
+
+    A ping is a round trip; paying it on every request costs busy services about a fifth
+    of a point read. Connections idle for a while are the ones a restart or a firewall
+    may have cut, so those are checked and silently replaced. A connection lost while in
+    use is still caught: SQLAlchemy invalidates the whole pool on the first disconnect
+    error, so the requests after it get fresh connections.
+    """
+    pool = engine.sync_engine.pool
+
+    @event.listens_for(pool, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        checked_in_at = record.info.get("checked_in_at")
+        if checked_in_at is None or time.monotonic() - checked_in_at < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool discards this connection and checks out another.
+            raise DisconnectionError from error
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -79,29 +108,38 @@ def _lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
 
 
-def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded values after commit, so no attribute access does hidden IO."""
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+def create_session_factory(
+    engine: AsyncEngine, *, read_only: bool = False
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded values after commit, so no attribute access does hidden IO.
+
+    `read_only` sessions on PostgreSQL run in autocommit mode: each SELECT stands alone,
+    which spares the BEGIN and ROLLBACK round trips a transaction costs every read. They
+    must not write. (SQLite keeps its transactions: there they cost no round trip.)
+    """
+    bind = engine
+    if read_only and engine.dialect.name == "postgresql":
+        bind = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return async_sessionmaker(bind, class_=AsyncSession, expire_on_commit=False)
 
 
 _engine: AsyncEngine | None = None
-_session_factory: async_sessionmaker[AsyncSession] | None = None
+_factories: dict[bool, async_sessionmaker[AsyncSession]] = {}
 
 
 def get_engine() -> AsyncEngine:
     """The process-wide engine, created on first use (importing opens no connection)."""
-    global _engine, _session_factory
+    global _engine
     if _engine is None:
         _engine = create_engine(get_settings())
-        _session_factory = create_session_factory(_engine)
     return _engine
 
 
-def get_session_factory() -> async_sessionmaker[AsyncSession]:
-    """The process-wide session factory."""
-    get_engine()
-    assert _session_factory is not None
-    return _session_factory
+def get_session_factory(*, read_only: bool = False) -> async_sessionmaker[AsyncSession]:
+    """The process-wide session factory (see `create_session_factory` for `read_only`)."""
+    if read_only not in _factories:
+        _factories[read_only] = create_session_factory(get_engine(), read_only=read_only)
+    return _factories[read_only]
 
 
 class DatabaseNotReadyError(Exception):
@@ -122,20 +160,32 @@ async def check_migrated(engine: AsyncEngine) -> None:
 
 
 async def ping(session: AsyncSession) -> bool:
-    """Whether the database answers a trivial query."""
-    try:
-        await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
-    except Exception:
-        return False
-    return True
+    """Whether the database answers a trivial query.
+
+    A connection found dead is retried once on a fresh one: after a restart the first
+    use of a pooled connection fails, and the pool replaces the rest by itself.
+    """
+    for attempt in (1, 2):
+        try:
+            await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        except DBAPIError as error:
+            await session.rollback()
+            if attempt == 2 or not error.connection_invalidated:
+                return False
+        except Exception:
+            return False
+        else:
+            return True
+    return False
 
 
 async def dispose_engine() -> None:
     """Close the process-wide pool (at shutdown); the next use creates a new engine."""
-    global _engine, _session_factory
+    global _engine
     if _engine is not None:
         await _engine.dispose()
-    _engine = _session_factory = None
+    _engine = None
+    _factories.clear()
 
 
 async def get_session() -> AsyncIterator[AsyncSession]:

@@ -54,7 +54,6 @@ async def test_postgresql_engine_uses_the_configured_pool() -> None:
     )
     assert engine.pool.size() == 7  # type: ignore[attr-defined]
     assert engine.pool._max_overflow == 3  # type: ignore[attr-defined]
-    assert engine.pool._pre_ping
     await engine.dispose()
 
 

@@ -1,14 +1,15 @@
 """Dependencies the routes share: the session, the settings, the signed-in user."""
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Path, Query, status
+from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from pydantic import AfterValidator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.config import Settings, get_settings
-from taskflow.database import get_session
+from taskflow.database import get_session_factory
 from taskflow.models import User
 from taskflow.models.base import MAX_ID, has_control_characters
 from taskflow.security import InvalidTokenError, decode_access_token
@@ -21,10 +22,24 @@ __all__ = [
     "SessionDep",
     "SettingsDep",
     "caller_id",
+    "request_session",
     "unauthorized",
 ]
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request; GET and HEAD get a read-only one (no transaction round trips).
+
+    Closing the session rolls back whatever the endpoint did not commit.
+    """
+    factory = get_session_factory(read_only=request.method in READ_METHODS)
+    async with factory() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(request_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token")

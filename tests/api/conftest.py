@@ -5,14 +5,15 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.api import create_app
+from taskflow.api.deps import READ_METHODS, request_session
 from taskflow.config import Settings, get_settings
-from taskflow.database import create_session_factory, get_session
+from taskflow.database import create_session_factory
 from taskflow.models import MemberRole, ProjectMemberCreate
 from taskflow.services.members import add_member
 
@@ -36,7 +37,7 @@ async def client(connection: Any) -> AsyncIterator[AsyncClient]:
                 raise
 
     app = create_app()
-    app.dependency_overrides[get_session] = session_in_test_transaction
+    app.dependency_overrides[request_session] = session_in_test_transaction
     app.dependency_overrides[get_settings] = lambda: TEST_SETTINGS
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
         yield client
@@ -44,13 +45,16 @@ async def client(connection: Any) -> AsyncIterator[AsyncClient]:
 
 def serve_sessions_from(app: FastAPI, engine: AsyncEngine) -> None:
     """Make the app's requests use sessions of `engine` (which really commit)."""
-    factory = create_session_factory(engine)
+    factories = {
+        read_only: create_session_factory(engine, read_only=read_only)
+        for read_only in (False, True)
+    }
 
-    async def session() -> AsyncIterator[AsyncSession]:
-        async with factory() as db_session:
+    async def session(request: Request) -> AsyncIterator[AsyncSession]:
+        async with factories[request.method in READ_METHODS]() as db_session:
             yield db_session  # closing the session rolls back whatever was not committed
 
-    app.dependency_overrides[get_session] = session
+    app.dependency_overrides[request_session] = session
 
 
 async def sign_up(client: AsyncClient, email: str, password: str = "password123") -> dict[str, Any]:

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskflow.api import create_app
@@ -107,3 +108,44 @@ async def test_the_app_recovers_when_its_connections_are_killed(
         assert (await client.get("/api/v1/users/me", headers=headers)).status_code == 200
     await engine.dispose()
     await admin.dispose()
+
+
+async def _kill_connections(database: str) -> int:
+    admin = create_engine(Settings(database_url=PG_SERVER_URL, database_null_pool=True))
+    async with admin.connect() as connection:
+        killed = await connection.scalar(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": database},
+        )
+    await admin.dispose()
+    return int(killed or 0)
+
+
+@pytest.mark.parametrize("idle_seconds", [0.0, 3600.0])
+async def test_dead_pooled_connections_are_replaced(
+    backend: str, own_database: str, idle_seconds: float
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("SQLite has no server connections to lose")
+    engine = create_engine(
+        Settings(database_url=own_database, pool_size=1, pool_ping_idle_seconds=idle_seconds)
+    )
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+    assert await _kill_connections(own_database.rsplit("/", 1)[-1]) == 1
+    if idle_seconds == 0:
+        # Pinged on checkout: the dead connection is replaced before anyone sees it.
+        async with engine.connect() as connection:
+            assert (await connection.execute(text("SELECT 1"))).scalar() == 1
+    else:
+        # Not pinged while busy: one failure, after which the pool is replaced.
+        with pytest.raises(DBAPIError) as failed:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        assert failed.value.connection_invalidated
+        async with engine.connect() as connection:
+            assert (await connection.execute(text("SELECT 1"))).scalar() == 1
+    await engine.dispose()

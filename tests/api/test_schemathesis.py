@@ -15,8 +15,9 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from taskflow.api import create_app
+from taskflow.api.deps import request_session
 from taskflow.config import Settings, get_settings
-from taskflow.database import create_engine, create_session_factory, get_session
+from taskflow.database import create_engine, create_session_factory
 from taskflow.security import create_access_token
 from taskflow.seed import run as seed
 from taskflow.services.users import get_user_by_email
@@ -58,7 +59,7 @@ def api_headers(fuzz_database: tuple[str, str]) -> Iterator[dict[str, str]]:
     # must not outlive a request.
     serve_sessions_from(app, create_engine(Settings(database_url=url, database_null_pool=True)))
     yield {"Authorization": f"Bearer {token}"}
-    del app.dependency_overrides[get_session]
+    del app.dependency_overrides[request_session]
 
 
 @schema.parametrize()
