@@ -69,16 +69,28 @@ class Timing:
 
 
 class QueryCounter:
-    """Counts what asyncpg sends, on every connection it is attached to."""
+    """Counts round trips: asyncpg's query log on raw connections; SQLAlchemy's events on
+    the engine (its asyncpg adapter runs statements through prepared statements, which
+    asyncpg does not log), with BEGIN and COMMIT/ROLLBACK counted unless in autocommit."""
 
     def __init__(self) -> None:
         self.count = 0
 
-    def __call__(self, _record: Any) -> None:
+    def __call__(self, *_args: Any) -> None:
         self.count += 1
 
     def attach(self, connection: asyncpg.Connection) -> None:
         connection.add_query_logger(self)
+
+    def listen(self, engine: Any) -> None:
+        sync_engine = engine.sync_engine
+        event.listen(sync_engine, "before_cursor_execute", self)
+        for name in ("begin", "commit", "rollback"):
+            event.listen(sync_engine, name, self._transaction_control)
+
+    def _transaction_control(self, connection: Any) -> None:
+        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            self.count += 1
 
 
 async def time_call(call: Call, duration: float, timing: Timing) -> None:
@@ -94,24 +106,27 @@ async def time_call(call: Call, duration: float, timing: Timing) -> None:
     timing.ops.append(count / (time.perf_counter() - started))
 
 
-async def build_variants(sessions: Any, pool: asyncpg.Pool, ids: dict[str, Any]) -> list[Variant]:
+async def build_variants(
+    sessions: Any, readers: Any, pool: asyncpg.Pool, ids: dict[str, Any]
+) -> list[Variant]:
+    """Reads go through read-only sessions, as GET requests do; writes through normal ones."""
     user = ids["user"]
     variants = [
         Variant(
             "get task with tags",
-            lambda: layer.get_task(sessions, ids["task"]),
+            lambda: layer.get_task(readers, ids["task"]),
             lambda: _with(pool, lambda c: raw.get_task(c, ids["task"])),
         ),
         Variant(
             "membership check",
-            lambda: layer.membership(sessions, project_id=ids["project"], user_id=user),
+            lambda: layer.membership(readers, project_id=ids["project"], user_id=user),
             lambda: _with(
                 pool, lambda c: raw.membership(c, project_id=ids["project"], user_id=user)
             ),
         ),
         Variant(
             "tag autocomplete",
-            lambda: layer.autocomplete(sessions, project_id=ids["project"], prefix="b"),
+            lambda: layer.autocomplete(readers, project_id=ids["project"], prefix="b"),
             lambda: _with(
                 pool, lambda c: raw.autocomplete(c, project_id=ids["project"], prefix="b")
             ),
@@ -128,14 +143,14 @@ async def build_variants(sessions: Any, pool: asyncpg.Pool, ids: dict[str, Any])
         for which in pages:
             cursor, after = (None, None)
             if which == "20th":
-                cursor, after = await _positions(sessions, pool, user, shape, value, 19)
+                cursor, after = await _positions(readers, pool, user, shape, value, 19)
                 if cursor is None:
                     console.print(f"[yellow]no 20th page for {shape}: too few rows[/yellow]")
                     continue
             variants.append(
                 Variant(
-                    f"page of 50, {shape}, {which}",
-                    _layer_page(sessions, user, shape, value, cursor),
+                    f"page of 50 with tags, {shape}, {which}",
+                    _layer_page(readers, user, shape, value, cursor),
                     _raw_page(pool, user, shape, value, after),
                 )
             )
@@ -256,17 +271,15 @@ async def run_size(url: str, tasks: int, duration: float, rounds: int) -> dict[s
     settings = Settings(database_url=url)
     engine = create_engine(settings)
     sessions = create_session_factory(engine)
+    readers = create_session_factory(engine, read_only=True)
     layer_counter, raw_counter = QueryCounter(), QueryCounter()
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _count(dbapi_connection: Any, _record: Any) -> None:
-        layer_counter.attach(dbapi_connection.driver_connection)
+    layer_counter.listen(engine)
 
     pool = await asyncpg.create_pool(
         _asyncpg_dsn(url), min_size=1, max_size=settings.pool_size, init=_attach(raw_counter)
     )
     ids = await discover(url)
-    variants = await build_variants(sessions, pool, ids)
+    variants = await build_variants(sessions, readers, pool, ids)
     results: dict[str, Any] = {}
     try:
         for variant in variants:  # same data both ways, and statements per operation

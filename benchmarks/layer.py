@@ -14,8 +14,8 @@ from taskflow.services.tasks import TaskFilter
 Sessions = async_sessionmaker[AsyncSession]
 
 
-def _shape(read: TaskRead, email: str | None = None) -> TaskShape:
-    return task_shape(read, tags=[(tag.id, tag.name) for tag in read.tags], assignee_email=email)
+def _shape(read: TaskRead) -> TaskShape:
+    return task_shape(read, tags=[(tag.id, tag.name) for tag in read.tags])
 
 
 def page_filter(user_id: int, shape: str, value: Any) -> TaskFilter:
@@ -31,21 +31,15 @@ def page_filter(user_id: int, shape: str, value: Any) -> TaskFilter:
 
 async def get_task(sessions: Sessions, task_id: int) -> TaskShape:
     async with sessions() as session:
-        return _shape(TaskRead.model_validate(await tasks.get_task(session, task_id)))
+        return _shape(await tasks.read_task(session, task_id))
 
 
 async def page(
     sessions: Sessions, *, user_id: int, shape: str, value: Any, cursor: str | None
 ) -> tuple[list[TaskShape], str | None]:
     async with sessions() as session:
-        result = await tasks.list_tasks(
-            session, page_filter(user_id, shape, value), cursor=cursor, with_assignee=True
-        )
-        shaped = [
-            _shape(TaskRead.model_validate(t), t.assignee.email if t.assignee else None)
-            for t in result.items
-        ]
-        return shaped, result.next_cursor
+        result = await tasks.read_tasks(session, page_filter(user_id, shape, value), cursor=cursor)
+        return [_shape(read) for read in result.items], result.next_cursor
 
 
 async def membership(sessions: Sessions, *, project_id: int, user_id: int) -> tuple[int, str]:

@@ -20,10 +20,10 @@ _TASK_COLUMNS = """
 
 GET_TASK = f"SELECT {_TASK_COLUMNS} FROM tasks t WHERE t.id = $1"  # noqa: S608
 
-# One statement for a page: the tasks, their tags and their assignee's email.
+# One statement for a page: the tasks and their tags.
 _PAGE = f"""
-    SELECT {_TASK_COLUMNS}, u.email AS assignee_email
-    FROM tasks t LEFT JOIN users u ON u.id = t.assignee_id
+    SELECT {_TASK_COLUMNS}
+    FROM tasks t
     WHERE t.project_id IN (SELECT project_id FROM project_members WHERE user_id = $1)
       {{filters}}
       AND ($2::timestamptz IS NULL OR (t.created_at, t.id) < ($2, $3))
@@ -46,12 +46,8 @@ PAGE_FILTERS = {
 }
 
 
-def _shape(row: asyncpg.Record, email: bool = False) -> TaskShape:
-    return task_shape(
-        row,
-        tags=list(zip(row["tag_ids"], row["tag_names"], strict=True)),
-        assignee_email=row["assignee_email"] if email else None,
-    )
+def _shape(row: asyncpg.Record) -> TaskShape:
+    return task_shape(row, tags=list(zip(row["tag_ids"], row["tag_names"], strict=True)))
 
 
 async def get_task(conn: asyncpg.Connection, task_id: int) -> TaskShape:
@@ -76,7 +72,7 @@ async def page(
         args.append(value)
     rows = (await conn.fetch(sql, *args))[:limit]
     last = (rows[-1]["created_at"], int(rows[-1]["id"])) if rows else None
-    return [_shape(row, email=True) for row in rows], last
+    return [_shape(row) for row in rows], last
 
 
 async def membership(conn: asyncpg.Connection, *, project_id: int, user_id: int) -> tuple[int, str]:

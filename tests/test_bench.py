@@ -23,8 +23,8 @@ def test_every_variant_runs_and_returns_the_same_data_as_raw_asyncpg(backend: st
     results = report["results"]
     expected = {"get task with tags", "membership check", "tag autocomplete", "update task status"}
     assert expected <= set(results)
-    assert "page of 50, all projects, first" in results
-    assert "page of 50, tag, first" in results
+    assert "page of 50 with tags, all projects, first" in results
+    assert "page of 50 with tags, tag, first" in results
     for name, row in results.items():
         ratio = row["ratio"]
         assert ratio > 0, name

@@ -16,6 +16,8 @@ from taskflow.services.tasks import (
     delete_task,
     get_task,
     list_tasks,
+    read_task,
+    read_tasks,
     update_task,
 )
 from tests.conftest import StatementCounter
@@ -314,3 +316,27 @@ async def test_setting_the_same_tags_twice_is_idempotent(session: AsyncSession) 
         await update_task(session, loaded, TaskUpdate.model_validate({"tag_ids": [b.id]}))
     session.expunge_all()
     assert [t.name for t in (await get_task(session, task.id or 0)).tags] == ["b"]
+
+
+async def test_the_read_path_returns_what_the_orm_path_does(session: AsyncSession) -> None:
+    _owner, project, tasks = await _project_with_tasks(session, 12)
+    tag_b, tag_a = await make_tag(session, project, "b"), await make_tag(session, project, "a")
+    await update_task(
+        session,
+        await get_task(session, tasks[0].id or 0),
+        TaskUpdate.model_validate({"tag_ids": [tag_b.id, tag_a.id]}),
+    )
+    session.expunge_all()
+    for task in tasks:
+        assert await read_task(session, task.id or 0) == TaskRead.model_validate(
+            await get_task(session, task.id or 0)
+        )
+    assert [t.name for t in (await read_task(session, tasks[0].id or 0)).tags] == ["a", "b"]
+    for sort in TaskSort:
+        filters = TaskFilter(project_id=project.id)
+        orm_page = await list_tasks(session, filters, sort=sort, limit=5)
+        read_page = await read_tasks(session, filters, sort=sort, limit=5)
+        assert read_page.items == [TaskRead.model_validate(t) for t in orm_page.items]
+        assert read_page.next_cursor == orm_page.next_cursor
+    with pytest.raises(NotFoundError):
+        await read_task(session, 424242)

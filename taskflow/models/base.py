@@ -173,5 +173,6 @@ class RowRead(SQLModel):
     """Fields every Read class returns for a row with timestamps."""
 
     id: int
-    created_at: datetime
-    updated_at: datetime
+    # Aware UTC also when read from rows the ORM did not build (SQLite keeps no offset).
+    created_at: UTCDatetime
+    updated_at: UTCDatetime

@@ -1,11 +1,10 @@
 """Tags: a project's shared vocabulary, attached to many tasks."""
 
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlmodel import Field, Relationship, SQLModel, UniqueConstraint
 
-from taskflow.models.base import CreatedAtMixin, IdMixin, Name
+from taskflow.models.base import CreatedAtMixin, IdMixin, Name, UTCDatetime
 from taskflow.models.task_tag import TaskTag
 
 if TYPE_CHECKING:
@@ -48,4 +47,4 @@ class TagUpdate(SQLModel):
 class TagRead(TagBase):
     id: int
     project_id: int
-    created_at: datetime
+    created_at: UTCDatetime

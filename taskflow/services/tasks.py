@@ -3,9 +3,26 @@
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, delete, exists, func, or_, tuple_
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    tuple_,
+    type_coerce,
+)
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import SQLModel, col, select
@@ -19,6 +36,7 @@ from taskflow.models import (
     Task,
     TaskCreate,
     TaskPriority,
+    TaskRead,
     TaskStatus,
     TaskTag,
     TaskUpdate,
@@ -36,6 +54,8 @@ __all__ = [
     "get_task",
     "list_query",
     "list_tasks",
+    "read_task",
+    "read_tasks",
     "update_task",
 ]
 
@@ -92,6 +112,75 @@ async def get_task(session: AsyncSession, task_id: int, *, with_assignee: bool =
     if task is None:
         raise NotFoundError("task not found")
     return task
+
+
+# The read path: one statement per read, rows validated once into TaskRead, no ORM objects.
+_TASKS = SQLModel.metadata.tables["tasks"]
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+@lru_cache
+def _tags_json(dialect: str) -> ColumnElement[Any]:
+    """A task's tags as a JSON array of TagRead-shaped objects, by name (correlated)."""
+    tags, links = SQLModel.metadata.tables["tags"], SQLModel.metadata.tables["task_tags"]
+    fields = ("id", "project_id", "name", "created_at")
+    pairs = [part for name in fields for part in (literal(name), tags.c[name])]
+    joined = links.join(tags, tags.c.id == links.c.tag_id)
+    if dialect == "postgresql":
+        ordered = aggregate_order_by(func.json_build_object(*pairs), tags.c.name, tags.c.id)
+        aggregate: Any = func.coalesce(func.json_agg(ordered), literal_column("'[]'::json"))
+    else:
+        aggregate = func.json_group_array(func.json_object(*pairs))  # ordered in `_read`
+    query = select(aggregate).select_from(joined).where(links.c.task_id == _TASKS.c.id)
+    return type_coerce(query.scalar_subquery(), JSON).label("tags")
+
+
+@lru_cache
+def _read_by_id(dialect: str) -> Any:
+    # Built once: constructing SQL expressions costs more than running this one.
+    return sa_select(*_TASKS.c, _tags_json(dialect)).where(_TASKS.c.id == bindparam("task_id"))
+
+
+async def _read(session: AsyncSession, statement: Any, **params: Any) -> list[TaskRead]:
+    dialect = _dialect(session)
+    # Core rows on the session's connection: nothing for the ORM to track.
+    connection = await session.connection()
+    rows = (await connection.execute(statement, params)).mappings().all()
+    reads = [TaskRead.model_validate(dict(row)) for row in rows]
+    if dialect != "postgresql":
+        for read in reads:
+            read.tags.sort(key=lambda tag: (tag.name, tag.id))
+    return reads
+
+
+async def read_task(session: AsyncSession, task_id: int) -> TaskRead:
+    """The task as it leaves the service, with its tags, in one statement; or NotFoundError."""
+    found = await _read(session, _read_by_id(_dialect(session)), task_id=task_id)
+    if not found:
+        raise NotFoundError("task not found")
+    return found[0]
+
+
+async def read_tasks(
+    session: AsyncSession,
+    filters: TaskFilter,
+    *,
+    sort: TaskSort = TaskSort.CREATED_AT_DESC,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page[TaskRead]:
+    """The same page as `list_tasks`, as TaskRead rows, in one statement."""
+    query = list_query(filters, sort=sort, limit=limit + 1, cursor=cursor)
+    columns = (*_TASKS.c, _tags_json(_dialect(session)))
+    rows = await _read(session, query.with_only_columns(*columns))
+    items = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        next_cursor = encode_cursor(sort.value, _key_of(sort, items[-1]), items[-1].id)
+    return Page(items=items, next_cursor=next_cursor)
 
 
 async def create_task(session: AsyncSession, data: TaskCreate) -> Task:
@@ -269,7 +358,7 @@ def _after(sort: TaskSort, key: Any, last_id: int) -> ColumnElement[bool]:
     return after
 
 
-def _key_of(sort: TaskSort, task: Task) -> Any:
+def _key_of(sort: TaskSort, task: Task | TaskRead) -> Any:
     if sort.field == "priority":
         return TaskPriority(task.priority).rank
     value = task.created_at if sort.field == "created_at" else task.due_date

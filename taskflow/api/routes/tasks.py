@@ -22,13 +22,19 @@ async def _task_for(
 ) -> Task:
     """The task (tags loaded) if the caller's role in its project allows `permission`."""
     task = await tasks.get_task(session, task_id)
+    await _require_task_project(session, task.project_id, user_id, permission)
+    return task
+
+
+async def _require_task_project(
+    session: SessionDep, project_id: int, user_id: int, permission: Permission
+) -> None:
     try:
         await require_project(
-            session, project_id=task.project_id, user_id=user_id, permission=permission
+            session, project_id=project_id, user_id=user_id, permission=permission
         )
     except NotFoundError as error:
         raise NotFoundError("task not found") from error  # no hint that it exists
-    return task
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=ROLE | INVALID)
@@ -73,17 +79,16 @@ async def list_tasks(
         due_before=due_before,
         due_after=due_after,
     )
-    page = await tasks.list_tasks(session, filters, sort=sort, limit=limit, cursor=cursor)
-    return PageOut(
-        items=[TaskRead.model_validate(t) for t in page.items], next_cursor=page.next_cursor
-    )
+    page = await tasks.read_tasks(session, filters, sort=sort, limit=limit, cursor=cursor)
+    return PageOut(items=page.items, next_cursor=page.next_cursor)
 
 
 @router.get("/{task_id}", responses=VISIBLE)
 async def read_task(task_id: IdPath, me: CurrentUser, session: SessionDep) -> TaskRead:
     """A task of one of the caller's projects, with its tags."""
-    task = await _task_for(session, task_id, caller_id(me), Permission.READ)
-    return TaskRead.model_validate(task)
+    task = await tasks.read_task(session, task_id)
+    await _require_task_project(session, task.project_id, caller_id(me), Permission.READ)
+    return task
 
 
 @router.patch("/{task_id}", responses=ROLE | INVALID)
