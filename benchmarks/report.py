@@ -1,0 +1,63 @@
+"""Write the newest `make bench` results into README.md, between its two bench markers.
+
+The README's figures are copied from a run this way, never typed by hand.
+"""
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def render(report: dict[str, Any]) -> str:
+    """The results as Markdown: one table per size, then the plans."""
+    lines = [f"Measured {report['date']} on {report['machine']}, PostgreSQL on loopback.", ""]
+    for size, data in report["sizes"].items():
+        lines += [
+            f"**{int(size):,} tasks**",
+            "",
+            "| operation | data layer | raw asyncpg | ratio | p50 ms layer / raw | round trips |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for name, row in data["results"].items():
+            if row["kind"] == "bulk":
+                lines.append(
+                    f"| bulk load, rows/s | {row['layer_rows_per_s']:,.0f} | "
+                    f"{row['raw_rows_per_s']:,.0f} | {row['ratio']:.2f} | | |"
+                )
+                continue
+            lines.append(
+                f"| {name} | {row['layer']['ops_per_s']:,.0f}/s | {row['raw']['ops_per_s']:,.0f}/s"
+                f" | {row['ratio']:.2f} | {row['layer']['p50_ms']:.2f} / {row['raw']['p50_ms']:.2f}"
+                f" | {row['layer_round_trips']:.0f} / {row['raw_round_trips']:.0f} |"
+            )
+        plans = ", ".join(f"{shape}: {path}" for shape, path in data["plans"].items())
+        lines += ["", f"Access path on `tasks` — {plans}.", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = argv if argv is not None else sys.argv[1:]
+    results = sorted((ROOT / "benchmarks" / "results").glob("bench-*.json"))
+    source = Path(args[0]) if args else (results[-1] if results else None)
+    if source is None:
+        print("report: no results yet; run `make bench` first", file=sys.stderr)
+        return 1
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    if START not in text or END not in text:
+        print(f"report: README.md lacks the {START} / {END} markers", file=sys.stderr)
+        return 1
+    head, rest = text.split(START, 1)
+    _old, tail = rest.split(END, 1)
+    body = render(json.loads(source.read_text()))
+    readme.write_text(f"{head}{START}\n{body}{END}{tail}")
+    print(f"report: README.md updated from {source.name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
