@@ -8,7 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from benchmarks.shapes import TaskShape, task_shape
 from taskflow.models import TaskCreate, TaskRead, TaskStatus, TaskUpdate
 from taskflow.services import tags, tasks
-from taskflow.services.access import Permission, require_project
+from taskflow.services.access import Permission, require_role
 from taskflow.services.tasks import TaskFilter
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -49,11 +49,10 @@ async def page(
 
 async def membership(sessions: Sessions, *, project_id: int, user_id: int) -> tuple[int, str]:
     async with sessions() as session:
-        project, role = await require_project(
+        role = await require_role(
             session, project_id=project_id, user_id=user_id, permission=Permission.READ
         )
-        assert project.id is not None
-        return project.id, role.value
+        return project_id, role.value
 
 
 async def autocomplete(sessions: Sessions, *, project_id: int, prefix: str) -> list[int]:

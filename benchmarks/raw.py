@@ -86,8 +86,7 @@ async def page(
 
 async def membership(conn: asyncpg.Connection, *, project_id: int, user_id: int) -> tuple[int, str]:
     row = await conn.fetchrow(
-        "SELECT p.id, m.role FROM projects p JOIN project_members m "
-        "ON m.project_id = p.id AND m.user_id = $2 WHERE p.id = $1",
+        "SELECT project_id AS id, role FROM project_members WHERE project_id = $1 AND user_id = $2",
         project_id,
         user_id,
     )

@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from taskflow.errors import NotFoundError, PermissionDeniedError
 from taskflow.models import MemberRole, Project, ProjectMember
 
-__all__ = ["ROLE_PERMISSIONS", "Permission", "require_project"]
+__all__ = ["ROLE_PERMISSIONS", "Permission", "require_project", "require_role"]
 
 
 class Permission(StrEnum):
@@ -52,7 +52,24 @@ async def require_project(
     if row is None:
         raise NotFoundError("project not found")
     project, role = row
-    role = MemberRole(role)
+    return project, _allowed(MemberRole(role), permission)
+
+
+async def require_role(
+    session: AsyncSession, *, project_id: int, user_id: int, permission: Permission
+) -> MemberRole:
+    """`require_project` for callers that need only the answer: one scalar, no ORM object."""
+    role = await session.scalar(
+        select(ProjectMember.role).where(
+            col(ProjectMember.project_id) == project_id, col(ProjectMember.user_id) == user_id
+        )
+    )
+    if role is None:
+        raise NotFoundError("project not found")
+    return _allowed(MemberRole(role), permission)
+
+
+def _allowed(role: MemberRole, permission: Permission) -> MemberRole:
     if permission not in ROLE_PERMISSIONS[role]:
         raise PermissionDeniedError(f"your role ({role.value}) may not {permission.value}")
-    return project, role
+    return role

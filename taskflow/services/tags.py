@@ -2,16 +2,21 @@
 
 from collections.abc import Sequence
 
+from pydantic import TypeAdapter
 from sqlalchemy import delete, func, tuple_
-from sqlmodel import col, select
+from sqlalchemy import select as sa_select
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.errors import InvalidCursorError, InvalidValueError, NotFoundError
-from taskflow.models import Tag, TagCreate
+from taskflow.models import Tag, TagCreate, TagRead
 from taskflow.services.common import escape_like, flush
 from taskflow.services.pagination import Page, decode_cursor, encode_cursor
 
 __all__ = ["autocomplete_tags", "create_tag", "delete_tag", "get_project_tags"]
+
+# Validates plain rows straight into TagRead (the extra sort_key column is ignored).
+_TAG_READS = TypeAdapter(list[TagRead])
 
 
 async def create_tag(session: AsyncSession, *, project_id: int, data: TagCreate) -> Tag:
@@ -29,27 +34,33 @@ async def autocomplete_tags(
     prefix: str = "",
     limit: int = 20,
     cursor: str | None = None,
-) -> Page[Tag]:
-    """The project's tags whose name starts with `prefix`, case-insensitively, by name."""
+) -> Page[TagRead]:
+    """The project's tags whose name starts with `prefix`, case-insensitively, by name.
+
+    A read: Core rows validated once into TagRead, no ORM objects.
+    """
     # lower(name) LIKE 'x%' matches the PostgreSQL index (project_id, lower(name) text_pattern_ops).
     # Lower-cased by the database on both sides: Python's lower() differs for some letters.
-    lowered = func.lower(Tag.name)
+    tags = SQLModel.metadata.tables["tags"]
+    lowered = func.lower(tags.c.name).label("sort_key")
     pattern = func.lower(escape_like(prefix.strip()) + "%")
     query = (
-        select(Tag, lowered)
-        .where(col(Tag.project_id) == project_id)
+        sa_select(*tags.c, lowered)
+        .where(tags.c.project_id == project_id)
         .where(lowered.like(pattern, escape="\\"))
     )
     if cursor is not None:
         key, last_id = decode_cursor(cursor, "name")
         if not isinstance(key, str):
             raise InvalidCursorError("the cursor is malformed")
-        query = query.where(tuple_(lowered, col(Tag.id)) > tuple_(key, last_id))
-    rows = list((await session.exec(query.order_by(lowered, col(Tag.id)).limit(limit + 1))).all())
-    items = [tag for tag, _key in rows[:limit]]
+        query = query.where(tuple_(lowered, tags.c.id) > tuple_(key, last_id))
+    query = query.order_by(lowered, tags.c.id).limit(limit + 1)
+    connection = await session.connection()
+    rows = (await connection.execute(query)).mappings().all()
+    items = _TAG_READS.validate_python(rows[:limit])
     next_cursor = None
-    if len(rows) > limit and items[-1].id is not None:
-        next_cursor = encode_cursor("name", rows[limit - 1][1], items[-1].id)
+    if len(rows) > limit:
+        next_cursor = encode_cursor("name", rows[limit - 1]["sort_key"], items[-1].id)
     return Page(items=items, next_cursor=next_cursor)
 
 

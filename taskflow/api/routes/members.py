@@ -9,7 +9,7 @@ from taskflow.api.pages import PageOut
 from taskflow.api.responses import CONFLICT, INVALID, ROLE, VISIBLE
 from taskflow.models import ProjectMemberCreate, ProjectMemberRead, ProjectMemberUpdate
 from taskflow.services import members
-from taskflow.services.access import Permission, require_project
+from taskflow.services.access import Permission, require_project, require_role
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}/members", tags=["members"])
 
@@ -23,7 +23,7 @@ async def list_members(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> PageOut[ProjectMemberRead]:
     """The project's members, in the order they joined."""
-    await require_project(
+    await require_role(
         session, project_id=project_id, user_id=caller_id(me), permission=Permission.READ
     )
     page = await members.list_members(session, project_id=project_id, limit=limit, cursor=cursor)
@@ -36,7 +36,7 @@ async def add_member(
     project_id: IdPath, data: ProjectMemberCreate, me: CurrentUser, session: SessionDep
 ) -> ProjectMemberRead:
     """Add a user (owner or admin; only an owner grants `owner`)."""
-    _project, role = await require_project(
+    role = await require_role(
         session,
         project_id=project_id,
         user_id=caller_id(me),

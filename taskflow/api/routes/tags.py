@@ -9,7 +9,7 @@ from taskflow.api.pages import PageOut
 from taskflow.api.responses import INVALID, ROLE, VISIBLE
 from taskflow.models import TagCreate, TagRead
 from taskflow.services import tags
-from taskflow.services.access import Permission, require_project
+from taskflow.services.access import Permission, require_role
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}/tags", tags=["tags"])
 
@@ -24,7 +24,7 @@ async def list_tags(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> PageOut[TagRead]:
     """The project's tags by name; `prefix` narrows them case-insensitively (autocomplete)."""
-    await require_project(
+    await require_role(
         session, project_id=project_id, user_id=caller_id(me), permission=Permission.READ
     )
     page = await tags.autocomplete_tags(
@@ -44,7 +44,7 @@ async def create_tag(
     project_id: IdPath, data: TagCreate, me: CurrentUser, session: SessionDep
 ) -> TagRead:
     """Add a tag to the project's vocabulary (any member)."""
-    await require_project(
+    await require_role(
         session, project_id=project_id, user_id=caller_id(me), permission=Permission.WRITE_TASKS
     )
     tag = await tags.create_tag(session, project_id=project_id, data=data)
@@ -57,7 +57,7 @@ async def delete_tag(
     project_id: IdPath, tag_id: IdPath, me: CurrentUser, session: SessionDep
 ) -> Response:
     """Delete a tag; it is removed from every task (owner or admin)."""
-    await require_project(
+    await require_role(
         session, project_id=project_id, user_id=caller_id(me), permission=Permission.MANAGE_TAGS
     )
     await tags.delete_tag(session, project_id=project_id, tag_id=tag_id)

@@ -11,7 +11,7 @@ from taskflow.errors import NotFoundError
 from taskflow.models import Task, TaskCreate, TaskPriority, TaskRead, TaskStatus, TaskUpdate
 from taskflow.models.base import UTCDatetime
 from taskflow.services import tasks
-from taskflow.services.access import Permission, require_project
+from taskflow.services.access import Permission, require_role
 from taskflow.services.tasks import TaskFilter, TaskSort
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
@@ -30,9 +30,7 @@ async def _require_task_project(
     session: SessionDep, project_id: int, user_id: int, permission: Permission
 ) -> None:
     try:
-        await require_project(
-            session, project_id=project_id, user_id=user_id, permission=permission
-        )
+        await require_role(session, project_id=project_id, user_id=user_id, permission=permission)
     except NotFoundError as error:
         raise NotFoundError("task not found") from error  # no hint that it exists
 
@@ -40,7 +38,7 @@ async def _require_task_project(
 @router.post("", status_code=status.HTTP_201_CREATED, responses=ROLE | INVALID)
 async def create_task(data: TaskCreate, me: CurrentUser, session: SessionDep) -> TaskRead:
     """Create a task in a project the caller belongs to; tags and assignee from that project."""
-    await require_project(
+    await require_role(
         session,
         project_id=data.project_id,
         user_id=caller_id(me),
@@ -99,7 +97,7 @@ async def update_task(
     task = await _task_for(session, task_id, caller_id(me), Permission.WRITE_TASKS)
     target = data.model_dump(exclude_unset=True).get("project_id", task.project_id)
     if target != task.project_id:
-        await require_project(
+        await require_role(
             session, project_id=target, user_id=caller_id(me), permission=Permission.WRITE_TASKS
         )
     task = await tasks.update_task(session, task, data)
