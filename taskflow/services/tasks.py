@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 from sqlalchemy import (
@@ -117,6 +117,7 @@ async def get_task(session: AsyncSession, task_id: int, *, with_assignee: bool =
 
 # The read path: one statement per read, rows validated once into TaskRead, no ORM objects.
 _TASKS = SQLModel.metadata.tables["tasks"]
+TaskT = TypeVar("TaskT", Task, TaskRead)
 # Validates plain rows straight into TaskRead (SQLModel's model_validate adds a wrapper).
 _TASK_READS = TypeAdapter(list[TaskRead])
 
@@ -179,11 +180,7 @@ async def read_tasks(
     query = list_query(filters, sort=sort, limit=limit + 1, cursor=cursor)
     columns = (*_TASKS.c, _tags_json(_dialect(session)))
     rows = await _read(session, query.with_only_columns(*columns))
-    items = rows[:limit]
-    next_cursor = None
-    if len(rows) > limit:
-        next_cursor = encode_cursor(sort.value, _key_of(sort, items[-1]), items[-1].id)
-    return Page(items=items, next_cursor=next_cursor)
+    return _page(rows, limit, sort)
 
 
 async def create_task(session: AsyncSession, data: TaskCreate) -> Task:
@@ -272,13 +269,17 @@ async def list_tasks(
     """One keyset page of tasks (tags, and if asked assignees, loaded): constant queries."""
     query = list_query(filters, sort=sort, limit=limit + 1, cursor=cursor)
     query = query.options(*_loads(with_assignee=with_assignee))
-    rows = list((await session.exec(query)).all())
-    items, more = rows[:limit], len(rows) > limit
+    return _page(list((await session.exec(query)).all()), limit, sort)
+
+
+def _page(rows: list[TaskT], limit: int, sort: TaskSort) -> Page[TaskT]:
+    """The first `limit` of `limit + 1` rows, and a cursor when the extra one exists."""
+    items = rows[:limit]
     next_cursor = None
-    if more:
-        last = items[-1]
-        assert last.id is not None
-        next_cursor = encode_cursor(sort.value, _key_of(sort, last), last.id)
+    if len(rows) > limit:
+        last_id = items[-1].id
+        assert last_id is not None
+        next_cursor = encode_cursor(sort.value, _key_of(sort, items[-1]), last_id)
     return Page(items=items, next_cursor=next_cursor)
 
 

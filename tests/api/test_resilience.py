@@ -89,25 +89,15 @@ async def test_the_app_recovers_when_its_connections_are_killed(
     if backend != "postgresql":
         pytest.skip("SQLite has no server connections to lose")
     engine = create_engine(Settings(database_url=own_database, pool_size=2))
-    admin = create_engine(Settings(database_url=PG_SERVER_URL, database_null_pool=True))
     database = own_database.rsplit("/", 1)[-1]
     async with _client_for(engine) as client:
         await sign_up(client, "survivor@example.com")
         assert (await client.get("/health")).status_code == 200
-        async with admin.connect() as connection:
-            killed = await connection.scalar(
-                text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": database},
-            )
-        assert killed >= 1
+        assert await _kill_connections(database) >= 1
         assert (await client.get("/health")).status_code == 200
         headers = await login(client, "survivor@example.com")
         assert (await client.get("/api/v1/users/me", headers=headers)).status_code == 200
     await engine.dispose()
-    await admin.dispose()
 
 
 async def _kill_connections(database: str) -> int:
