@@ -34,7 +34,7 @@ from taskflow.datagen import BENCH_EMAIL, COLUMNS, Generator, Plan
 from taskflow.large_seed import load
 from taskflow.models import utc_now
 from taskflow.services import bulk
-from taskflow.services.tasks import TaskSort, list_query
+from taskflow.services.tasks import TaskSort, read_query
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -405,7 +405,9 @@ async def plans(url: str, user_id: int, values: dict[str, Any]) -> dict[str, str
     async with engine.connect() as connection:
         for shape, value in values.items():
             filters = layer.page_filter(user_id, shape, value)
-            query = list_query(filters, sort=TaskSort.CREATED_AT_DESC, limit=51)
+            query = read_query(
+                filters, sort=TaskSort.CREATED_AT_DESC, limit=51, dialect="postgresql"
+            )
             compiled = query.compile(
                 dialect=postgresql.dialect(),  # type: ignore[no-untyped-call]
                 compile_kwargs={"literal_binds": True},

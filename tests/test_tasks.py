@@ -340,3 +340,39 @@ async def test_the_read_path_returns_what_the_orm_path_does(session: AsyncSessio
         assert read_page.next_cursor == orm_page.next_cursor
     with pytest.raises(NotFoundError):
         await read_task(session, 424242)
+
+
+@pytest.mark.parametrize("sort", [TaskSort.CREATED_AT_DESC, TaskSort.CREATED_AT])
+async def test_pages_across_projects_match_the_plain_query(
+    session: AsyncSession, sort: TaskSort
+) -> None:
+    """On PostgreSQL read_tasks merges per-project index scans (LATERAL); same rows."""
+    me = await make_user(session)
+    projects = [await make_project(session, me) for _ in range(3)]
+    await make_project(session, await make_user(session))  # someone else's
+    tags = [await make_tag(session, project, "bug") for project in projects]
+    statuses = list(TaskStatus)
+    for i in range(30):
+        index = i % 3
+        await make_task(
+            session,
+            projects[index],
+            status=statuses[i % 2],
+            tag_ids=[tags[index].id] if i % 4 == 0 else [],
+        )
+    for extra in ({}, {"status": TaskStatus.TODO}, {"tag": "BUG"}):
+        filters = TaskFilter(member_id=me.id, **extra)
+        expected, cursor = [], None
+        while True:
+            page = await list_tasks(session, filters, sort=sort, limit=4, cursor=cursor)
+            expected += [TaskRead.model_validate(t) for t in page.items]
+            if (cursor := page.next_cursor) is None:
+                break
+        got, cursor = [], None
+        while True:
+            read_page = await read_tasks(session, filters, sort=sort, limit=4, cursor=cursor)
+            got += read_page.items
+            if (cursor := read_page.next_cursor) is None:
+                break
+        assert got == expected, extra
+        assert len(got) > 4

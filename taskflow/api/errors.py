@@ -3,7 +3,7 @@
 from fastapi import FastAPI, Request, status
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
@@ -49,8 +49,12 @@ async def _integrity_error(request: Request, error: Exception) -> JSONResponse:
     return await _domain_error(request, translate_integrity_error(error))
 
 
-async def _database_unavailable(_request: Request, _error: Exception) -> JSONResponse:
-    # Lost or refused connections: the client may retry; nothing about its input was wrong.
+async def _database_unavailable(_request: Request, error: Exception) -> JSONResponse:
+    # Lost or refused connections, or a busy SQLite file: the client may retry; nothing
+    # about its input was wrong. Any other database error is a bug and stays a 500.
+    lost = isinstance(error, OSError) or getattr(error, "connection_invalidated", False)
+    if not (lost or "database is locked" in str(error)):
+        raise error
     return JSONResponse(
         {"detail": "the database is unavailable; try again shortly"},
         status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
@@ -79,5 +83,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
-    for unavailable in (OperationalError, InterfaceError, OSError):
+    for unavailable in (DBAPIError, OSError):
         app.add_exception_handler(unavailable, _database_unavailable)

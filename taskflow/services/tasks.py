@@ -1,6 +1,6 @@
 """Tasks: create, read with tags, filtered keyset lists, update, delete."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
@@ -19,6 +19,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     or_,
+    true,
     tuple_,
     type_coerce,
 )
@@ -26,6 +27,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.util import ClauseAdapter
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -55,6 +57,7 @@ __all__ = [
     "get_task",
     "list_query",
     "list_tasks",
+    "read_query",
     "read_task",
     "read_tasks",
     "update_task",
@@ -177,9 +180,10 @@ async def read_tasks(
     cursor: str | None = None,
 ) -> Page[TaskRead]:
     """The same page as `list_tasks`, as TaskRead rows, in one statement."""
-    query = list_query(filters, sort=sort, limit=limit + 1, cursor=cursor)
-    columns = (*_TASKS.c, _tags_json(_dialect(session)))
-    rows = await _read(session, query.with_only_columns(*columns))
+    statement = read_query(
+        filters, sort=sort, limit=limit + 1, dialect=_dialect(session), cursor=cursor
+    )
+    rows = await _read(session, statement)
     return _page(rows, limit, sort)
 
 
@@ -286,12 +290,59 @@ def _page(rows: list[TaskT], limit: int, sort: TaskSort) -> Page[TaskT]:
 def list_query(
     filters: TaskFilter, *, sort: TaskSort, limit: int, cursor: str | None = None
 ) -> SelectOfScalar[Task]:
-    """The SELECT behind `list_tasks` (without its eager loads), e.g. to EXPLAIN it."""
+    """The SELECT behind `list_tasks` (without its eager loads)."""
     query = _filtered(select(Task), filters)
     if cursor is not None:
         key, last_id = decode_cursor(cursor, sort.value)
         query = query.where(_after(sort, _parse_key(sort, key), last_id))
     return query.order_by(*_order(sort)).limit(limit)
+
+
+def read_query(
+    filters: TaskFilter, *, sort: TaskSort, limit: int, dialect: str, cursor: str | None = None
+) -> Any:
+    """The one statement behind `read_tasks`: task columns and their tags (e.g. to EXPLAIN)."""
+    tags = _tags_json(dialect)
+    per_project = filters.member_id is not None and filters.project_id is None
+    # LATERAL is PostgreSQL's; SQLite, the embedded default, holds little enough to sort.
+    if per_project and sort.field == "created_at" and dialect == "postgresql":
+        query, rows = _per_project_query(filters, sort=sort, limit=limit, cursor=cursor)
+        # The tags' subquery must follow the task rows it describes.
+        return query.with_only_columns(*rows.c, ClauseAdapter(rows).traverse(tags))
+    query = list_query(filters, sort=sort, limit=limit, cursor=cursor)
+    return query.with_only_columns(*_TASKS.c, tags)
+
+
+def _per_project_query(
+    filters: TaskFilter, *, sort: TaskSort, limit: int, cursor: str | None
+) -> tuple[Any, Any]:
+    """Newest (or oldest) tasks across the caller's projects at a cost that stays flat.
+
+    `project_id IN (...) ORDER BY created_at LIMIT n` makes PostgreSQL read every task of
+    those projects, or the whole table, and sort them: its cost grows with the data. Here
+    each project contributes at most `limit` rows, read in order from the index
+    (project_id, created_at, id) through a LATERAL join, and only those are merged.
+    """
+    mine = (
+        select(col(ProjectMember.project_id).label("project_id"))
+        .where(col(ProjectMember.user_id) == filters.member_id)
+        .subquery("mine")
+    )
+    per_project = replace(filters, member_id=None)
+    inner = _filtered(select(Task), per_project).where(col(Task.project_id) == mine.c.project_id)
+    if cursor is not None:
+        key, last_id = decode_cursor(cursor, sort.value)
+        inner = inner.where(_after(sort, _parse_key(sort, key), last_id))
+    rows = inner.order_by(*_order(sort)).limit(limit).subquery().lateral("t")
+    order = (rows.c.created_at, rows.c.id)
+    query = (
+        sa_select(*rows.c)
+        .select_from(mine)
+        .join(rows, true())
+        .order_by(*(c.desc() if sort.descending else c.asc() for c in order))
+        .limit(limit)
+    )
+    return query, rows
 
 
 def _filtered(query: SelectOfScalar[Task], filters: TaskFilter) -> SelectOfScalar[Task]:
@@ -312,12 +363,13 @@ def _filtered(query: SelectOfScalar[Task], filters: TaskFilter) -> SelectOfScala
     if filters.assignee_id is not None:
         query = query.where(col(Task.assignee_id) == filters.assignee_id)
     if filters.tag is not None:
-        query = query.where(
-            exists()
+        tagged = (
+            select(col(TaskTag.task_id))
+            .join(Tag, col(Tag.id) == col(TaskTag.tag_id))
             .where(col(TaskTag.task_id) == col(Task.id))
-            .where(col(TaskTag.tag_id) == col(Tag.id))
             .where(func.lower(Tag.name) == func.lower(filters.tag.strip()))
         )
+        query = query.where(tagged.exists())
     if filters.q:
         pattern = f"%{escape_like(filters.q.strip())}%"
         query = query.where(
