@@ -305,7 +305,9 @@ def read_query(
     tags = _tags_json(dialect)
     per_project = filters.member_id is not None and filters.project_id is None
     # LATERAL is PostgreSQL's; SQLite, the embedded default, holds little enough to sort.
-    if per_project and sort.field == "created_at" and dialect == "postgresql":
+    # A tag filter is left to the planner: walking each project's tasks in date order
+    # until enough carry a rare tag costs more than finding them through task_tags.
+    if per_project and sort.field == "created_at" and dialect == "postgresql" and not filters.tag:
         query, rows = _per_project_query(filters, sort=sort, limit=limit, cursor=cursor)
         # The tags' subquery must follow the task rows it describes.
         return query.with_only_columns(*rows.c, ClauseAdapter(rows).traverse(tags))
