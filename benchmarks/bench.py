@@ -28,6 +28,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 
 from benchmarks import layer, raw
+from benchmarks.http import measure_http
 from taskflow.config import Settings, normalize_database_url
 from taskflow.database import create_engine, create_session_factory
 from taskflow.datagen import BENCH_EMAIL, COLUMNS, Generator, Plan
@@ -482,6 +483,15 @@ def render(size: int, results: dict[str, Any], access: dict[str, str]) -> None:
     ):
         table.add_column(column, justify="left" if column == "operation" else "right")
     for name, row in results.items():
+        if row.get("kind") == "http":
+            mine, theirs = row["layer"], row["raw"]
+            table.add_row(
+                name, f"{mine['req_per_s']:,.0f} req/s", f"{theirs['req_per_s']:,.0f} req/s",
+                f"{row['ratio']:.2f}", f"{mine['p50_ms']:.2f} / {mine['p99_ms']:.2f}",
+                f"{theirs['p50_ms']:.2f} / {theirs['p99_ms']:.2f}",
+                f"CPU {mine['cpu_ms_per_req']:.2f} / {theirs['cpu_ms_per_req']:.2f} ms/req",
+            )  # fmt: skip
+            continue
         if row.get("kind") == "bulk":
             table.add_row(
                 f"bulk load ({row['rows']:,} rows)",
@@ -506,7 +516,14 @@ def render(size: int, results: dict[str, Any], access: dict[str, str]) -> None:
 
 
 def measure(
-    server: str, database: str, size: int, duration: float, rounds: int, *, fresh: bool
+    server: str,
+    database: str,
+    size: int,
+    duration: float,
+    rounds: int,
+    *,
+    fresh: bool,
+    http: bool = True,
 ) -> dict[str, Any]:
     """Load `size` tasks, compare and time every operation, find the plans; print them."""
     started = time.perf_counter()
@@ -522,6 +539,11 @@ def measure(
         "search": "login",
     }
     access = asyncio.run(plans(url, ids["user"], shapes))
+    if http:
+        results |= measure_http(
+            url, user_id=ids["user"], project_id=ids["project"], task_id=ids["task"],
+            duration=max(duration * 3, 0.01),
+        )  # fmt: skip
     render(size, results, access)
     return {"results": results, "plans": access}
 
@@ -532,6 +554,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=1.0, help="seconds per variant and round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--database", default="taskflow_bench")
+    parser.add_argument(
+        "--no-http", dest="http", action="store_false", help="skip the uvicorn comparison"
+    )
     parser.add_argument(
         "--server",
         default=os.environ.get(
@@ -550,8 +575,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     for index, size in enumerate(sorted(args.tasks)):
         report["sizes"][str(size)] = measure(
-            server, args.database, size, args.duration, args.rounds, fresh=index == 0
-        )
+            server, args.database, size, args.duration, args.rounds, fresh=index == 0,
+            http=args.http,
+        )  # fmt: skip
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps(report, indent=2, default=str))

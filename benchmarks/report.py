@@ -23,6 +23,14 @@ def render(report: dict[str, Any]) -> str:
             "|---|---:|---:|---:|---:|---:|",
         ]
         for name, row in data["results"].items():
+            if row["kind"] == "http":
+                mine, theirs = row["layer"], row["raw"]
+                lines.append(
+                    f"| {name} | {mine['req_per_s']:,.0f} req/s | {theirs['req_per_s']:,.0f} req/s"
+                    f" | {row['ratio']:.2f} | {mine['p50_ms']:.2f} / {theirs['p50_ms']:.2f}"
+                    f" | CPU/req {mine['cpu_ms_per_req']:.2f} / {theirs['cpu_ms_per_req']:.2f} ms |"
+                )
+                continue
             if row["kind"] == "bulk":
                 lines.append(
                     f"| bulk load, rows/s | {row['layer_rows_per_s']:,.0f} | "
