@@ -10,9 +10,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.config import Settings, get_settings
 from taskflow.database import get_session_factory
+from taskflow.errors import NotFoundError
 from taskflow.models import User
 from taskflow.models.base import MAX_ID, has_control_characters
 from taskflow.security import InvalidTokenError, decode_access_token
+from taskflow.services.users import get_user
 
 __all__ = [
     "CurrentUser",
@@ -58,11 +60,10 @@ async def get_current_user(
     session: SessionDep, settings: SettingsDep, token: Annotated[str, Depends(oauth2_scheme)]
 ) -> User:
     try:
-        user_id = decode_access_token(token, secret=settings.secret_key)
-    except InvalidTokenError as error:
+        user = await get_user(session, decode_access_token(token, secret=settings.secret_key))
+    except (InvalidTokenError, NotFoundError) as error:
         raise unauthorized("could not validate credentials") from error
-    user = await session.get(User, user_id)
-    if user is None or not user.is_active:
+    if not user.is_active:
         raise unauthorized("could not validate credentials")
     return user
 

@@ -36,6 +36,7 @@ from taskflow.errors import InvalidCursorError, InvalidValueError, NotFoundError
 from taskflow.models import (
     ProjectMember,
     Tag,
+    TagRead,
     Task,
     TaskCreate,
     TaskPriority,
@@ -137,7 +138,7 @@ def _tags_json(dialect: str) -> ColumnElement[Any]:
     pairs = [part for name in fields for part in (literal(name), tags.c[name])]
     joined = links.join(tags, tags.c.id == links.c.tag_id)
     if dialect == "postgresql":
-        ordered = aggregate_order_by(func.json_build_object(*pairs), tags.c.name, tags.c.id)
+        ordered = aggregate_order_by(func.json_build_object(*pairs), tags.c.name)
         aggregate: Any = func.coalesce(func.json_agg(ordered), literal_column("'[]'::json"))
     else:
         aggregate = func.json_group_array(func.json_object(*pairs))  # ordered in `_read`
@@ -152,15 +153,19 @@ def _read_by_id(dialect: str) -> Any:
 
 
 async def _read(session: AsyncSession, statement: Any, **params: Any) -> list[TaskRead]:
-    dialect = _dialect(session)
     # Core rows on the session's connection: nothing for the ORM to track.
     connection = await session.connection()
     rows = (await connection.execute(statement, params)).mappings().all()
     reads = _TASK_READS.validate_python(rows)
-    if dialect != "postgresql":
+    if _dialect(session) != "postgresql":
         for read in reads:
-            read.tags.sort(key=lambda tag: (tag.name, tag.id))
+            read.tags.sort(key=_by_name)
     return reads
+
+
+def _by_name(tag: Tag | TagRead) -> str:
+    # The order of Task.tags; names are unique within the one project a task's tags share.
+    return tag.name
 
 
 async def read_task(session: AsyncSession, task_id: int) -> TaskRead:
@@ -212,7 +217,7 @@ async def _set_tags(session: AsyncSession, task: Task, tags: list[Tag], *, repla
         table = SQLModel.metadata.tables[TaskTag.__tablename__]
         await session.exec(insert_ignoring_conflicts(session, table).values(links))
     # What the database now holds; no reload, and lazy="raise" stays untouched.
-    set_committed_value(task, "tags", sorted(tags, key=lambda tag: tag.name))
+    set_committed_value(task, "tags", sorted(tags, key=_by_name))
 
 
 async def update_task(session: AsyncSession, task: Task, data: TaskUpdate) -> Task:
