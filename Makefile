@@ -50,6 +50,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/python migrations/lint_sql.py  # squawk on each revision's PostgreSQL SQL
 
 format: install
 	$(BIN)/ruff check --fix .
