@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install lock migrate revision downgrade seed seed-large bench test lint format run clean
+.PHONY: install lock migrate revision downgrade seed seed-large bench test lint erd format run clean
 
 install: $(STAMP)
 
@@ -51,6 +51,9 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python migrations/lint_sql.py  # squawk on each revision's PostgreSQL SQL
+
+erd: install  ## the README's schema diagram, redrawn from the models
+	$(BIN)/paracelsus inject README.md
 
 format: install
 	$(BIN)/ruff check --fix .
