@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BeforeValidator, StrictInt
+from pydantic import AfterValidator, BaseModel, BeforeValidator, StrictInt
 from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
@@ -52,16 +52,20 @@ def _clean(value: Any) -> Any:
     return unicodedata.normalize("NFC", value.strip()) if isinstance(value, str) else value
 
 
-def _single_line(value: str) -> str:
-    if not value:
-        raise ValueError("must not be blank")
-    if _CONTROL.search(value):
-        raise ValueError("must not contain control characters")
+def _single_line(value: Any) -> Any:
+    # Cleaning and checking in one validator: it runs for every name of every row read.
+    value = _clean(value)
+    if isinstance(value, str):
+        if not value:
+            raise ValueError("must not be blank")
+        if _CONTROL.search(value):
+            raise ValueError("must not contain control characters")
     return value
 
 
-def _multi_line(value: str) -> str:
-    if _CONTROL_EXCEPT_WHITESPACE.search(value):
+def _multi_line(value: Any) -> Any:
+    value = _clean(value)
+    if isinstance(value, str) and _CONTROL_EXCEPT_WHITESPACE.search(value):
         raise ValueError("must not contain control characters")
     return value
 
@@ -79,16 +83,14 @@ _TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
 Name = Annotated[
     str,
     PydanticField(json_schema_extra={"pattern": _NAME_PATTERN}),
-    BeforeValidator(_clean),
-    AfterValidator(_single_line),
+    BeforeValidator(_single_line),
 ]
 """A one-line, stripped, non-blank text (names, titles)."""
 
 Text = Annotated[
     str,
     PydanticField(json_schema_extra={"pattern": _TEXT_PATTERN}),
-    BeforeValidator(_clean),
-    AfterValidator(_multi_line),
+    BeforeValidator(_multi_line),
 ]
 """Free text: newlines and tabs allowed, other control characters refused."""
 
@@ -169,7 +171,17 @@ class TimestampsMixin(CreatedAtMixin):
     )
 
 
-class RowRead(SQLModel):
+class ReadModel(SQLModel):
+    """Base of every Read class: what leaves the service, validated from rows or objects."""
+
+    # SQLModel's own __init__ exists for table models, whose construction SQLAlchemy
+    # instruments. Read classes never are tables, so they keep pydantic's, which marks the
+    # class as having no custom __init__: pydantic-core then builds it, and every nested
+    # Read (a task's tags), natively instead of calling back into Python for each one.
+    __init__ = BaseModel.__init__
+
+
+class RowRead(ReadModel):
     """Fields every Read class returns for a row with timestamps."""
 
     id: int

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlmodel import Field, Relationship, SQLModel, UniqueConstraint
 
-from taskflow.models.base import Id, IdMixin, enum_column, utc_now
+from taskflow.models.base import Id, IdMixin, ReadModel, enum_column, utc_now
 from taskflow.models.enums import MemberRole
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ class ProjectMemberUpdate(SQLModel):
     role: MemberRole = Field(default=None)
 
 
-class ProjectMemberRead(ProjectMemberBase):
+class ProjectMemberRead(ProjectMemberBase, ReadModel):
     id: int
     project_id: int
     joined_at: datetime

@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Field, Relationship, SQLModel, UniqueConstraint
 
-from taskflow.models.base import CreatedAtMixin, IdMixin, Name, UTCDatetime
+from taskflow.models.base import CreatedAtMixin, IdMixin, Name, ReadModel, UTCDatetime
 from taskflow.models.task_tag import TaskTag
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ class TagUpdate(SQLModel):
     name: Name = Field(default=None, max_length=50)
 
 
-class TagRead(TagBase):
+class TagRead(TagBase, ReadModel):
     id: int
     project_id: int
     created_at: UTCDatetime

@@ -1,6 +1,10 @@
-"""Helpers every service uses: flushing with error translation, portable upserts, LIKE escaping."""
+"""Helpers every service uses: Core reads, flushing with error translation, portable upserts,
+LIKE escaping."""
 
-from sqlalchemy import Table
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import CursorResult, Executable, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.dml import Insert
@@ -8,7 +12,21 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.errors import translate_integrity_error
 
-__all__ = ["escape_like", "flush", "insert_ignoring_conflicts"]
+__all__ = ["escape_like", "execute_core", "flush", "insert_ignoring_conflicts"]
+
+
+async def execute_core(
+    session: AsyncSession, statement: Executable, params: Mapping[str, Any] | None = None
+) -> CursorResult[Any]:
+    """Run a Core statement on the session's connection (and transaction, if any).
+
+    For reads that need no ORM objects: it skips the ORM's per-statement work (entity
+    resolution, autoflush, identity map), which costs more than the statement itself on
+    the hot paths; pending ORM changes are therefore not flushed first. Statements built
+    once, with bind parameters, also skip SQL construction.
+    """
+    connection = await session.connection()
+    return await connection.execute(statement, params)
 
 
 async def flush(session: AsyncSession) -> None:

@@ -1,16 +1,18 @@
 """Tags: a project's vocabulary; creation and prefix autocomplete."""
 
 from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import delete, func, tuple_
+from sqlalchemy import Select, String, bindparam, delete, func, tuple_
 from sqlalchemy import select as sa_select
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.errors import InvalidCursorError, InvalidValueError, NotFoundError
 from taskflow.models import Tag, TagCreate, TagRead
-from taskflow.services.common import escape_like, flush
+from taskflow.services.common import escape_like, execute_core, flush
 from taskflow.services.pagination import Page, decode_cursor, encode_cursor
 
 __all__ = ["autocomplete_tags", "create_tag", "delete_tag", "get_project_tags"]
@@ -39,29 +41,43 @@ async def autocomplete_tags(
 
     A read: Core rows validated once into TagRead, no ORM objects.
     """
-    # lower(name) LIKE 'x%' matches the PostgreSQL index (project_id, lower(name) text_pattern_ops).
-    # Lower-cased by the database on both sides: Python's lower() differs for some letters.
-    tags = SQLModel.metadata.tables["tags"]
-    lowered = func.lower(tags.c.name).label("sort_key")
-    pattern = func.lower(escape_like(prefix.strip()) + "%")
-    query = (
-        sa_select(*tags.c, lowered)
-        .where(tags.c.project_id == project_id)
-        .where(lowered.like(pattern, escape="\\"))
-    )
+    params: dict[str, object] = {
+        "project_id": project_id,
+        "prefix": escape_like(prefix.strip()),
+        "limit": limit + 1,
+    }
     if cursor is not None:
         key, last_id = decode_cursor(cursor, "name")
         if not isinstance(key, str):
             raise InvalidCursorError("the cursor is malformed")
-        query = query.where(tuple_(lowered, tags.c.id) > tuple_(key, last_id))
-    query = query.order_by(lowered, tags.c.id).limit(limit + 1)
-    connection = await session.connection()
-    rows = (await connection.execute(query)).mappings().all()
+        params |= {"key": key, "last_id": last_id}
+    query = _autocomplete_query(after_cursor=cursor is not None)
+    rows = (await execute_core(session, query, params)).mappings().all()
     items = _TAG_READS.validate_python(rows[:limit])
     next_cursor = None
     if len(rows) > limit:
         next_cursor = encode_cursor("name", rows[limit - 1]["sort_key"], items[-1].id)
     return Page(items=items, next_cursor=next_cursor)
+
+
+@lru_cache
+def _autocomplete_query(*, after_cursor: bool) -> Select[Any]:
+    # Built once per shape, values bound per call: building it cost more than running it.
+    # lower(name) LIKE 'x%' matches the PostgreSQL index (project_id, lower(name) text_pattern_ops).
+    # Lower-cased by the database on both sides: Python's lower() differs for some letters.
+    tags = SQLModel.metadata.tables["tags"]
+    lowered = func.lower(tags.c.name).label("sort_key")
+    pattern = func.lower(bindparam("prefix", type_=String) + "%")
+    query = (
+        sa_select(*tags.c, lowered)
+        .where(tags.c.project_id == bindparam("project_id"))
+        .where(lowered.like(pattern, escape="\\"))
+    )
+    if after_cursor:
+        query = query.where(
+            tuple_(lowered, tags.c.id) > tuple_(bindparam("key"), bindparam("last_id"))
+        )
+    return query.order_by(lowered, tags.c.id).limit(bindparam("limit"))
 
 
 async def delete_tag(session: AsyncSession, *, project_id: int, tag_id: int) -> None:

@@ -46,7 +46,12 @@ from taskflow.models import (
     TaskUpdate,
 )
 from taskflow.models.base import as_utc
-from taskflow.services.common import escape_like, flush, insert_ignoring_conflicts
+from taskflow.services.common import (
+    escape_like,
+    execute_core,
+    flush,
+    insert_ignoring_conflicts,
+)
 from taskflow.services.pagination import Page, decode_cursor, encode_cursor
 from taskflow.services.tags import get_project_tags
 
@@ -147,15 +152,22 @@ def _tags_json(dialect: str) -> ColumnElement[Any]:
 
 
 @lru_cache
-def _read_by_id(dialect: str) -> Any:
+def _read_by_id(dialect: str, *, visible: bool) -> Any:
     # Built once: constructing SQL expressions costs more than running this one.
-    return sa_select(*_TASKS.c, _tags_json(dialect)).where(_TASKS.c.id == bindparam("task_id"))
+    query = sa_select(*_TASKS.c, _tags_json(dialect)).where(_TASKS.c.id == bindparam("task_id"))
+    if visible:  # only to a member of the task's project (any role may read)
+        members = SQLModel.metadata.tables[ProjectMember.__tablename__]
+        membership = sa_select(members.c.project_id).where(
+            members.c.project_id == _TASKS.c.project_id,
+            members.c.user_id == bindparam("member_id"),
+        )
+        query = query.where(membership.exists())
+    return query
 
 
 async def _read(session: AsyncSession, statement: Any, **params: Any) -> list[TaskRead]:
     # Core rows on the session's connection: nothing for the ORM to track.
-    connection = await session.connection()
-    rows = (await connection.execute(statement, params)).mappings().all()
+    rows = (await execute_core(session, statement, params)).mappings().all()
     reads = _TASK_READS.validate_python(rows)
     if _dialect(session) != "postgresql":
         for read in reads:
@@ -168,9 +180,17 @@ def _by_name(tag: Tag | TagRead) -> str:
     return tag.name
 
 
-async def read_task(session: AsyncSession, task_id: int) -> TaskRead:
-    """The task as it leaves the service, with its tags, in one statement; or NotFoundError."""
-    found = await _read(session, _read_by_id(_dialect(session)), task_id=task_id)
+async def read_task(
+    session: AsyncSession, task_id: int, *, member_id: int | None = None
+) -> TaskRead:
+    """The task as it leaves the service, with its tags, in one statement; or NotFoundError.
+
+    With `member_id`, only if that user is a member of the task's project (in the same
+    statement): to anyone else the task does not exist.
+    """
+    visible = member_id is not None
+    params = {"task_id": task_id} | ({"member_id": member_id} if visible else {})
+    found = await _read(session, _read_by_id(_dialect(session), visible=visible), **params)
     if not found:
         raise NotFoundError("task not found")
     return found[0]

@@ -2,14 +2,16 @@
 
 import asyncio
 
-from sqlmodel import select
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
+from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.errors import MissingReferenceError, NotFoundError, ReferencedError
 from taskflow.models import User, UserCreate, UserUpdate
 from taskflow.models.base import has_control_characters, lookup_email
 from taskflow.security import hash_password, verify_and_update_password
-from taskflow.services.common import flush
+from taskflow.services.common import execute_core, flush
 
 __all__ = [
     "authenticate",
@@ -17,6 +19,7 @@ __all__ = [
     "delete_user",
     "get_user",
     "get_user_by_email",
+    "is_active_user",
     "update_user",
 ]
 
@@ -36,6 +39,18 @@ async def get_user(session: AsyncSession, user_id: int) -> User:
     if user is None:
         raise NotFoundError("user not found")
     return user
+
+
+_USERS = SQLModel.metadata.tables[User.__tablename__]
+_IS_ACTIVE = sa_select(_USERS.c.is_active).where(_USERS.c.id == bindparam("user_id"))
+
+
+async def is_active_user(session: AsyncSession, user_id: int) -> bool:
+    """Whether this user exists and may sign in: one indexed scalar, no ORM object.
+
+    What authentication checks on every request, so built once and run through Core.
+    """
+    return bool((await execute_core(session, _IS_ACTIVE, {"user_id": user_id})).scalar())
 
 
 async def get_user_by_email(session: AsyncSession, email: str) -> User | None:

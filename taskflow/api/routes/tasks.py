@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from taskflow.api.deps import CurrentUser, IdPath, IdQuery, SearchText, SessionDep, caller_id
+from taskflow.api.deps import CallerId, IdPath, IdQuery, SearchText, SessionDep
 from taskflow.api.pages import PageOut
 from taskflow.api.responses import AUTH, INVALID, ROLE, VISIBLE
 from taskflow.errors import NotFoundError
@@ -36,12 +36,12 @@ async def _require_task_project(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=ROLE | INVALID)
-async def create_task(data: TaskCreate, me: CurrentUser, session: SessionDep) -> TaskRead:
+async def create_task(data: TaskCreate, caller: CallerId, session: SessionDep) -> TaskRead:
     """Create a task in a project the caller belongs to; tags and assignee from that project."""
     await require_role(
         session,
         project_id=data.project_id,
-        user_id=caller_id(me),
+        user_id=caller,
         permission=Permission.WRITE_TASKS,
     )
     task = await tasks.create_task(session, data)
@@ -51,7 +51,7 @@ async def create_task(data: TaskCreate, me: CurrentUser, session: SessionDep) ->
 
 @router.get("", responses=AUTH | INVALID)
 async def list_tasks(
-    me: CurrentUser,
+    caller: CallerId,
     session: SessionDep,
     project_id: IdQuery = None,
     status: TaskStatus | None = None,
@@ -67,7 +67,7 @@ async def list_tasks(
 ) -> PageOut[TaskRead]:
     """Tasks of the caller's projects, filtered, sorted, one keyset page at a time."""
     filters = TaskFilter(
-        member_id=caller_id(me),
+        member_id=caller,
         project_id=project_id,
         status=status,
         priority=priority,
@@ -82,23 +82,21 @@ async def list_tasks(
 
 
 @router.get("/{task_id}", responses=VISIBLE)
-async def read_task(task_id: IdPath, me: CurrentUser, session: SessionDep) -> TaskRead:
+async def read_task(task_id: IdPath, caller: CallerId, session: SessionDep) -> TaskRead:
     """A task of one of the caller's projects, with its tags."""
-    task = await tasks.read_task(session, task_id)
-    await _require_task_project(session, task.project_id, caller_id(me), Permission.READ)
-    return task
+    return await tasks.read_task(session, task_id, member_id=caller)
 
 
 @router.patch("/{task_id}", responses=ROLE | INVALID)
 async def update_task(
-    task_id: IdPath, data: TaskUpdate, me: CurrentUser, session: SessionDep
+    task_id: IdPath, data: TaskUpdate, caller: CallerId, session: SessionDep
 ) -> TaskRead:
     """Change a task; `tag_ids` replaces its tags; moving needs membership in both projects."""
-    task = await _task_for(session, task_id, caller_id(me), Permission.WRITE_TASKS)
+    task = await _task_for(session, task_id, caller, Permission.WRITE_TASKS)
     target = data.model_dump(exclude_unset=True).get("project_id", task.project_id)
     if target != task.project_id:
         await require_role(
-            session, project_id=target, user_id=caller_id(me), permission=Permission.WRITE_TASKS
+            session, project_id=target, user_id=caller, permission=Permission.WRITE_TASKS
         )
     task = await tasks.update_task(session, task, data)
     await session.commit()
@@ -106,9 +104,9 @@ async def update_task(
 
 
 @router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ROLE)
-async def delete_task(task_id: IdPath, me: CurrentUser, session: SessionDep) -> Response:
+async def delete_task(task_id: IdPath, caller: CallerId, session: SessionDep) -> Response:
     """Delete a task."""
-    await _task_for(session, task_id, caller_id(me), Permission.WRITE_TASKS)
+    await _task_for(session, task_id, caller, Permission.WRITE_TASKS)
     await tasks.delete_task(session, task_id)
     await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

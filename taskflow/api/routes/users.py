@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from taskflow.api.deps import CurrentUser, IdPath, SearchText, SessionDep
+from taskflow.api.deps import CallerId, CurrentUser, IdPath, SearchText, SessionDep
 from taskflow.api.responses import AUTH
 from taskflow.errors import NotFoundError
 from taskflow.models import UserCreate, UserRead, UserUpdate
@@ -41,7 +41,7 @@ async def update_me(data: UserUpdate, me: CurrentUser, session: SessionDep) -> U
 
 @router.get("", responses=AUTH | {404: {"description": "No user with this email"}})
 async def find_by_email(
-    email: Annotated[SearchText, Query(max_length=320)], _me: CurrentUser, session: SessionDep
+    email: Annotated[SearchText, Query(max_length=320)], _caller: CallerId, session: SessionDep
 ) -> UserRead:
     """Exact look-up by email (to add members); there is no listing of all users."""
     user = await users.get_user_by_email(session, email)
@@ -51,6 +51,6 @@ async def find_by_email(
 
 
 @router.get("/{user_id}", responses=AUTH | {404: {"description": "No such user"}})
-async def read_user(user_id: IdPath, _me: CurrentUser, session: SessionDep) -> UserRead:
+async def read_user(user_id: IdPath, _caller: CallerId, session: SessionDep) -> UserRead:
     """A user's public profile."""
     return UserRead.model_validate(await users.get_user(session, user_id))
