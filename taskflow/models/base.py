@@ -31,6 +31,8 @@ def utc_now() -> datetime:
 
 def as_utc(value: datetime) -> datetime:
     """Naive input is taken to be UTC; anything else is converted to it."""
+    if value.tzinfo is UTC:  # as asyncpg returns them: nothing to do, on every row read
+        return value
     if value.tzinfo is None or value.utcoffset() is None:
         return value.replace(tzinfo=UTC)
     try:
@@ -49,7 +51,10 @@ _CONTROL_EXCEPT_WHITESPACE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 
 def _clean(value: Any) -> Any:
     # Before the length check, so the limit applies to what is stored.
-    return unicodedata.normalize("NFC", value.strip()) if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    value = value.strip()
+    return value if value.isascii() else unicodedata.normalize("NFC", value)  # ASCII is NFC
 
 
 def _single_line(value: Any) -> Any:

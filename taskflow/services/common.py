@@ -12,7 +12,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.errors import translate_integrity_error
 
-__all__ = ["escape_like", "execute_core", "flush", "insert_ignoring_conflicts"]
+__all__ = [
+    "escape_like",
+    "execute_core",
+    "flush",
+    "insert_ignoring_conflicts",
+    "row_dicts",
+]
 
 
 async def execute_core(
@@ -27,6 +33,12 @@ async def execute_core(
     """
     connection = await session.connection()
     return await connection.execute(statement, params)
+
+
+def row_dicts(result: CursorResult[Any]) -> list[dict[str, Any]]:
+    """The rows as plain dicts: pydantic validates those natively, RowMapping through Python."""
+    keys = list(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result]
 
 
 async def flush(session: AsyncSession) -> None:

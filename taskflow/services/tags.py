@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.errors import InvalidCursorError, InvalidValueError, NotFoundError
 from taskflow.models import Tag, TagCreate, TagRead
-from taskflow.services.common import escape_like, execute_core, flush
+from taskflow.services.common import escape_like, execute_core, flush, row_dicts
 from taskflow.services.pagination import Page, decode_cursor, encode_cursor
 
 __all__ = ["autocomplete_tags", "create_tag", "delete_tag", "get_project_tags"]
@@ -52,7 +52,7 @@ async def autocomplete_tags(
             raise InvalidCursorError("the cursor is malformed")
         params |= {"key": key, "last_id": last_id}
     query = _autocomplete_query(after_cursor=cursor is not None)
-    rows = (await execute_core(session, query, params)).mappings().all()
+    rows = row_dicts(await execute_core(session, query, params))
     items = _TAG_READS.validate_python(rows[:limit])
     next_cursor = None
     if len(rows) > limit:

@@ -51,6 +51,7 @@ from taskflow.services.common import (
     execute_core,
     flush,
     insert_ignoring_conflicts,
+    row_dicts,
 )
 from taskflow.services.pagination import Page, decode_cursor, encode_cursor
 from taskflow.services.tags import get_project_tags
@@ -167,7 +168,7 @@ def _read_by_id(dialect: str, *, visible: bool) -> Any:
 
 async def _read(session: AsyncSession, statement: Any, **params: Any) -> list[TaskRead]:
     # Core rows on the session's connection: nothing for the ORM to track.
-    rows = (await execute_core(session, statement, params)).mappings().all()
+    rows = row_dicts(await execute_core(session, statement, params))
     reads = _TASK_READS.validate_python(rows)
     if _dialect(session) != "postgresql":
         for read in reads:
