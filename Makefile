@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install lock migrate revision downgrade seed seed-large bench test lint erd format run clean
+.PHONY: install lock migrate revision downgrade seed seed-large purge bench test lint erd format run clean
 
 install: $(STAMP)
 
@@ -32,6 +32,11 @@ downgrade: install
 
 seed: install
 	$(BIN)/python -m taskflow.seed
+
+OLDER_THAN ?= 30d
+
+purge: install  ## delete for good what has been in the trash longer than OLDER_THAN
+	$(BIN)/python -m taskflow.purge --older-than $(OLDER_THAN)
 
 TASKS ?= 1000000
 

@@ -13,13 +13,13 @@ from taskflow.services.tags import autocomplete_tags
 from taskflow.services.tasks import (
     TaskFilter,
     TaskSort,
-    delete_task,
     get_task,
     list_tasks,
     read_task,
     read_tasks,
     update_task,
 )
+from taskflow.services.trash import trash_task
 from tests.conftest import StatementCounter
 from tests.factories import make_member, make_project, make_tag, make_task, make_user
 
@@ -237,7 +237,7 @@ async def test_missing_tasks_are_not_found(session: AsyncSession) -> None:
     with pytest.raises(NotFoundError):
         await get_task(session, 424242)
     with pytest.raises(NotFoundError):
-        await delete_task(session, 424242)
+        await trash_task(session, 424242)
 
 
 async def _names(session: AsyncSession, project: Project, prefix: str, **kw: Any) -> list[str]:

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from taskflow.api.errors import install_error_handlers
 from taskflow.api.responses import APP_WIDE
-from taskflow.api.routes import auth, health, members, projects, tags, tasks, users
+from taskflow.api.routes import auth, health, members, projects, tags, tasks, trash, users
 from taskflow.config import get_settings
 from taskflow.database import dispose_engine
 from taskflow.security import warm_up
@@ -28,7 +28,7 @@ def create_app() -> FastAPI:
     """A new application with every route and error handler."""
     app = FastAPI(title="TaskFlow", version="0.1.0", lifespan=_lifespan, responses=APP_WIDE)
     install_error_handlers(app)
-    for module in (health, auth, users, projects, members, tags, tasks):
+    for module in (health, auth, users, projects, members, tags, tasks, trash):
         app.include_router(module.router)
     return app
 

@@ -16,6 +16,7 @@ from taskflow.models.project import Project, ProjectBase, ProjectCreate, Project
 from taskflow.models.tag import Tag, TagBase, TagCreate, TagRead, TagUpdate
 from taskflow.models.task import Task, TaskBase, TaskCreate, TaskRead, TaskUpdate
 from taskflow.models.task_tag import TaskTag
+from taskflow.models.trash import TrashItemRead, TrashKind
 from taskflow.models.user import User, UserBase, UserCreate, UserRead, UserUpdate
 
 __all__ = [
@@ -43,6 +44,8 @@ __all__ = [
     "TaskStatus",
     "TaskTag",
     "TaskUpdate",
+    "TrashItemRead",
+    "TrashKind",
     "User",
     "UserBase",
     "UserCreate",

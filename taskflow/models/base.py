@@ -186,6 +186,20 @@ class ReadModel(SQLModel):
     __init__ = BaseModel.__init__
 
 
+IN_TRASH = sa.text("deleted_at IS NOT NULL")
+"""The condition of the partial index on trashed rows (the trash list, the purge)."""
+
+
+class TrashMixin(SQLModel):
+    """When the row went to the trash; NULL while it is live.
+
+    Nothing reads this column by hand: taskflow.services.visibility hides trashed rows
+    from every query, in one place.
+    """
+
+    deleted_at: datetime | None = Field(default=None)
+
+
 class RowRead(ReadModel):
     """Fields every Read class returns for a row with timestamps."""
 

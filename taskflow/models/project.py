@@ -2,9 +2,17 @@
 
 from typing import TYPE_CHECKING
 
-from sqlmodel import Field, Relationship, SQLModel
+from sqlmodel import Field, Index, Relationship, SQLModel
 
-from taskflow.models.base import IdMixin, Name, RowRead, Text, TimestampsMixin
+from taskflow.models.base import (
+    IN_TRASH,
+    IdMixin,
+    Name,
+    RowRead,
+    Text,
+    TimestampsMixin,
+    TrashMixin,
+)
 
 if TYPE_CHECKING:
     from taskflow.models.member import ProjectMember
@@ -20,8 +28,9 @@ class ProjectBase(SQLModel):
     description: Text | None = Field(default=None, max_length=1000)
 
 
-class Project(TimestampsMixin, ProjectBase, IdMixin, table=True):
+class Project(TrashMixin, TimestampsMixin, ProjectBase, IdMixin, table=True):
     __tablename__ = "projects"
+    __table_args__ = (Index(None, "deleted_at", postgresql_where=IN_TRASH, sqlite_where=IN_TRASH),)
 
     # RESTRICT: deleting a user who still owns projects must be an explicit decision.
     owner_id: int = Field(foreign_key="users.id", ondelete="RESTRICT", index=True)

@@ -5,12 +5,14 @@ from typing import TYPE_CHECKING, Optional
 from sqlmodel import Field, Index, Relationship, SQLModel
 
 from taskflow.models.base import (
+    IN_TRASH,
     Id,
     IdMixin,
     Name,
     RowRead,
     Text,
     TimestampsMixin,
+    TrashMixin,
     UTCDatetime,
     enum_column,
 )
@@ -41,13 +43,15 @@ class TaskBase(SQLModel):
     assignee_id: Id | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
 
 
-class Task(TimestampsMixin, TaskBase, IdMixin, table=True):
+class Task(TrashMixin, TimestampsMixin, TaskBase, IdMixin, table=True):
     __tablename__ = "tasks"
     __table_args__ = (
         Index(None, "project_id", "status"),
         Index(None, "project_id", "priority"),
         Index(None, "project_id", "created_at", "id"),  # keyset pages within a project
         Index(None, "assignee_id", "status"),
+        # Only the few trashed rows: the trash list and the purge, at no cost to live rows.
+        Index(None, "deleted_at", postgresql_where=IN_TRASH, sqlite_where=IN_TRASH),
     )
 
     project: "Project" = Relationship(

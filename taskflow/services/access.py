@@ -4,12 +4,13 @@ from enum import StrEnum
 
 from sqlalchemy import and_, bindparam
 from sqlalchemy import select as sa_select
-from sqlmodel import SQLModel, col, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.errors import NotFoundError, PermissionDeniedError
 from taskflow.models import MemberRole, Project, ProjectMember
 from taskflow.services.common import execute_core
+from taskflow.services.visibility import include_trashed
 
 __all__ = ["ROLE_PERMISSIONS", "Permission", "require_project", "require_role"]
 
@@ -57,19 +58,31 @@ async def require_project(
     return project, _allowed(MemberRole(role), permission)
 
 
-_MEMBERS = SQLModel.metadata.tables[ProjectMember.__tablename__]
 # Built once: every request that touches a project runs it.
-_ROLE = sa_select(_MEMBERS.c.role).where(
-    _MEMBERS.c.project_id == bindparam("project_id"), _MEMBERS.c.user_id == bindparam("user_id")
+_ROLE = sa_select(col(ProjectMember.role)).where(
+    col(ProjectMember.project_id) == bindparam("project_id"),
+    col(ProjectMember.user_id) == bindparam("user_id"),
 )
 
 
+_ROLE_IN_TRASHED_PROJECT = include_trashed(_ROLE)
+
+
 async def require_role(
-    session: AsyncSession, *, project_id: int, user_id: int, permission: Permission
+    session: AsyncSession,
+    *,
+    project_id: int,
+    user_id: int,
+    permission: Permission,
+    in_trash: bool = False,
 ) -> MemberRole:
-    """`require_project` for callers that need only the answer: one scalar, no ORM object."""
+    """`require_project` for callers that need only the answer: one scalar, no ORM object.
+
+    A trashed project has no members, except with `in_trash` (to restore or purge it).
+    """
     params = {"project_id": project_id, "user_id": user_id}
-    role = (await execute_core(session, _ROLE, params)).scalar()
+    statement = _ROLE_IN_TRASHED_PROJECT if in_trash else _ROLE
+    role = (await execute_core(session, statement, params)).scalar()
     if role is None:
         raise NotFoundError("project not found")
     return _allowed(MemberRole(role), permission)

@@ -11,6 +11,7 @@ from sqlalchemy.sql.dml import Insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.errors import translate_integrity_error
+from taskflow.services.visibility import hide_trashed
 
 __all__ = [
     "escape_like",
@@ -29,10 +30,11 @@ async def execute_core(
     For reads that need no ORM objects: it skips the ORM's per-statement work (entity
     resolution, autoflush, identity map), which costs more than the statement itself on
     the hot paths; pending ORM changes are therefore not flushed first. Statements built
-    once, with bind parameters, also skip SQL construction.
+    once, with bind parameters, also skip SQL construction. Trashed rows stay hidden
+    (taskflow.services.visibility) as they are from ORM statements.
     """
     connection = await session.connection()
-    return await connection.execute(statement, params)
+    return await connection.execute(hide_trashed(statement), params)
 
 
 def row_dicts(result: CursorResult[Any]) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""Projects: create, read, update, delete, and the caller's list."""
+"""Projects: create, read, update, and the caller's list (deleting is the trash's)."""
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -14,7 +14,7 @@ from taskflow.models import (
 from taskflow.services.common import flush
 from taskflow.services.pagination import Page, page_by_id
 
-__all__ = ["create_project", "delete_project", "get_project", "list_projects", "update_project"]
+__all__ = ["create_project", "get_project", "list_projects", "update_project"]
 
 
 async def create_project(session: AsyncSession, *, owner_id: int, data: ProjectCreate) -> Project:
@@ -42,12 +42,6 @@ async def update_project(session: AsyncSession, project: Project, data: ProjectU
     session.add(project)
     await flush(session)
     return project
-
-
-async def delete_project(session: AsyncSession, project: Project) -> None:
-    """Delete the project; the database cascades to its tasks, members and tags."""
-    await session.delete(project)
-    await flush(session)
 
 
 async def list_projects(

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import TypeAdapter
 from sqlalchemy import Select, String, bindparam, delete, func, tuple_
 from sqlalchemy import select as sa_select
-from sqlmodel import SQLModel, col, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.errors import InvalidCursorError, InvalidValueError, NotFoundError
@@ -65,19 +65,21 @@ def _autocomplete_query(*, after_cursor: bool) -> Select[Any]:
     # Built once per shape, values bound per call: building it cost more than running it.
     # lower(name) LIKE 'x%' matches the PostgreSQL index (project_id, lower(name) text_pattern_ops).
     # Lower-cased by the database on both sides: Python's lower() differs for some letters.
-    tags = SQLModel.metadata.tables["tags"]
-    lowered = func.lower(tags.c.name).label("sort_key")
+    # The model's attributes, so that taskflow.services.visibility's rules apply.
+    tag_id, name = col(Tag.id), col(Tag.name)
+    lowered = func.lower(name).label("sort_key")
     pattern = func.lower(bindparam("prefix", type_=String) + "%")
+    columns = (tag_id, col(Tag.project_id), name, col(Tag.created_at), lowered)
     query = (
-        sa_select(*tags.c, lowered)
-        .where(tags.c.project_id == bindparam("project_id"))
+        sa_select(*columns)
+        .where(col(Tag.project_id) == bindparam("project_id"))
         .where(lowered.like(pattern, escape="\\"))
     )
     if after_cursor:
         query = query.where(
-            tuple_(lowered, tags.c.id) > tuple_(bindparam("key"), bindparam("last_id"))
+            tuple_(lowered, tag_id) > tuple_(bindparam("key"), bindparam("last_id"))
         )
-    return query.order_by(lowered, tags.c.id).limit(bindparam("limit"))
+    return query.order_by(lowered, tag_id).limit(bindparam("limit"))
 
 
 async def delete_tag(session: AsyncSession, *, project_id: int, tag_id: int) -> None:

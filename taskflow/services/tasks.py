@@ -60,7 +60,6 @@ __all__ = [
     "TaskFilter",
     "TaskSort",
     "create_task",
-    "delete_task",
     "get_task",
     "list_query",
     "list_tasks",
@@ -127,6 +126,9 @@ async def get_task(session: AsyncSession, task_id: int, *, with_assignee: bool =
 
 # The read path: one statement per read, rows validated once into TaskRead, no ORM objects.
 _TASKS = SQLModel.metadata.tables["tasks"]
+# The model's attributes, not the table's columns: taskflow.services.visibility's rules
+# apply to statements that name the entity.
+_TASK_COLUMNS = [col(getattr(Task, name)) for name in TaskRead.model_fields if name != "tags"]
 TaskT = TypeVar("TaskT", Task, TaskRead)
 # Validates plain rows straight into TaskRead (SQLModel's model_validate adds a wrapper).
 _TASK_READS = TypeAdapter(list[TaskRead])
@@ -155,12 +157,13 @@ def _tags_json(dialect: str) -> ColumnElement[Any]:
 @lru_cache
 def _read_by_id(dialect: str, *, visible: bool) -> Any:
     # Built once: constructing SQL expressions costs more than running this one.
-    query = sa_select(*_TASKS.c, _tags_json(dialect)).where(_TASKS.c.id == bindparam("task_id"))
+    query = sa_select(*_TASK_COLUMNS, _tags_json(dialect)).where(
+        col(Task.id) == bindparam("task_id")
+    )
     if visible:  # only to a member of the task's project (any role may read)
-        members = SQLModel.metadata.tables[ProjectMember.__tablename__]
-        membership = sa_select(members.c.project_id).where(
-            members.c.project_id == _TASKS.c.project_id,
-            members.c.user_id == bindparam("member_id"),
+        membership = select(ProjectMember.project_id).where(
+            col(ProjectMember.project_id) == col(Task.project_id),
+            col(ProjectMember.user_id) == bindparam("member_id"),
         )
         query = query.where(membership.exists())
     return query
@@ -263,13 +266,6 @@ async def update_task(session: AsyncSession, task: Task, data: TaskUpdate) -> Ta
     return task
 
 
-async def delete_task(session: AsyncSession, task_id: int) -> None:
-    """Delete the task (its tag links go with it); NotFoundError if it does not exist."""
-    result = await session.exec(delete(Task).where(col(Task.id) == task_id))
-    if result.rowcount == 0:
-        raise NotFoundError("task not found")
-
-
 async def _check_assignee(
     session: AsyncSession, *, project_id: int, assignee_id: int | None
 ) -> None:
@@ -338,7 +334,7 @@ def read_query(
         # The tags' subquery must follow the task rows it describes.
         return query.with_only_columns(*rows.c, ClauseAdapter(rows).traverse(tags))
     query = list_query(filters, sort=sort, limit=limit, cursor=cursor)
-    return query.with_only_columns(*_TASKS.c, tags)
+    return query.with_only_columns(*_TASK_COLUMNS, tags)
 
 
 def _per_project_query(

@@ -6,10 +6,10 @@ from fastapi import APIRouter, Query, Response, status
 
 from taskflow.api.deps import CallerId, IdPath, SessionDep
 from taskflow.api.pages import PageOut
-from taskflow.api.responses import AUTH, INVALID, ROLE, VISIBLE
+from taskflow.api.responses import AUTH, CONFLICT, INVALID, ROLE, VISIBLE
 from taskflow.models import ProjectCreate, ProjectRead, ProjectUpdate
-from taskflow.services import projects
-from taskflow.services.access import Permission, require_project
+from taskflow.services import projects, trash
+from taskflow.services.access import Permission, require_project, require_role
 
 router = APIRouter(prefix="/api/v1/projects", tags=["projects"])
 
@@ -62,13 +62,25 @@ async def update_project(
 
 @router.delete("/{project_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ROLE)
 async def delete_project(project_id: IdPath, caller: CallerId, session: SessionDep) -> Response:
-    """Delete a project with its tasks, members and tags (owner only)."""
-    project, _role = await require_project(
+    """Move a project to the trash (owner only); its tasks, members and tags go out of sight."""
+    await require_role(
+        session, project_id=project_id, user_id=caller, permission=Permission.DELETE_PROJECT
+    )
+    await trash.trash_project(session, project_id)
+    await session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{project_id}/restore", responses=ROLE | CONFLICT)
+async def restore_project(project_id: IdPath, caller: CallerId, session: SessionDep) -> ProjectRead:
+    """Bring a project back from the trash (owner only), with the tasks it had."""
+    await require_role(
         session,
         project_id=project_id,
         user_id=caller,
         permission=Permission.DELETE_PROJECT,
+        in_trash=True,
     )
-    await projects.delete_project(session, project)
+    await trash.restore_project(session, project_id)
     await session.commit()
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return ProjectRead.model_validate(await projects.get_project(session, project_id))

@@ -6,11 +6,11 @@ from fastapi import APIRouter, Query, Response, status
 
 from taskflow.api.deps import CallerId, IdPath, IdQuery, SearchText, SessionDep
 from taskflow.api.pages import PageOut
-from taskflow.api.responses import AUTH, INVALID, ROLE, VISIBLE
+from taskflow.api.responses import AUTH, CONFLICT, INVALID, ROLE, VISIBLE
 from taskflow.errors import NotFoundError
 from taskflow.models import Task, TaskCreate, TaskPriority, TaskRead, TaskStatus, TaskUpdate
 from taskflow.models.base import UTCDatetime
-from taskflow.services import tasks
+from taskflow.services import tasks, trash
 from taskflow.services.access import Permission, require_role
 from taskflow.services.tasks import TaskFilter, TaskSort
 
@@ -27,10 +27,21 @@ async def _task_for(
 
 
 async def _require_task_project(
-    session: SessionDep, project_id: int, user_id: int, permission: Permission
+    session: SessionDep,
+    project_id: int,
+    user_id: int,
+    permission: Permission,
+    *,
+    in_trash: bool = False,
 ) -> None:
     try:
-        await require_role(session, project_id=project_id, user_id=user_id, permission=permission)
+        await require_role(
+            session,
+            project_id=project_id,
+            user_id=user_id,
+            permission=permission,
+            in_trash=in_trash,
+        )
     except NotFoundError as error:
         raise NotFoundError("task not found") from error  # no hint that it exists
 
@@ -105,8 +116,20 @@ async def update_task(
 
 @router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ROLE)
 async def delete_task(task_id: IdPath, caller: CallerId, session: SessionDep) -> Response:
-    """Delete a task."""
+    """Move a task to the trash (restore it with POST .../restore)."""
     await _task_for(session, task_id, caller, Permission.WRITE_TASKS)
-    await tasks.delete_task(session, task_id)
+    await trash.trash_task(session, task_id)
     await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{task_id}/restore", responses=ROLE | CONFLICT)
+async def restore_task(task_id: IdPath, caller: CallerId, session: SessionDep) -> TaskRead:
+    """Bring a task back from the trash (whoever may delete it); its project must be live."""
+    found = await trash.find_trashed_task(session, task_id)
+    await _require_task_project(
+        session, found.project_id, caller, Permission.WRITE_TASKS, in_trash=True
+    )
+    await trash.restore_task(session, task_id, found)
+    await session.commit()
+    return await tasks.read_task(session, task_id)
