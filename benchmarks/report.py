@@ -44,7 +44,24 @@ def render(report: dict[str, Any]) -> str:
             )
         plans = ", ".join(f"{shape}: {path}" for shape, path in data["plans"].items())
         lines += ["", f"Access path on `tasks` — {plans}.", ""]
+    lines += flat_cost(report)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def flat_cost(report: dict[str, Any]) -> list[str]:
+    """Each page's data-layer p50 at the largest size over the same at the smallest."""
+    sizes = sorted(report["sizes"], key=int)
+    if len(sizes) < 2:
+        return []
+    small, large = (report["sizes"][size]["results"] for size in (sizes[0], sizes[-1]))
+    pages = [name for name in large if name.startswith("page") and name in small]
+    ratios = ", ".join(
+        f"{name.removeprefix('page of 50 with tags, ')} "
+        f"{large[name]['layer']['p50_ms'] / small[name]['layer']['p50_ms']:.2f}"
+        for name in pages
+    )
+    title = f"**Flat cost**: data-layer p50 at {int(sizes[-1]):,} ÷ at {int(sizes[0]):,} tasks"
+    return [f"{title} — {ratios}.", ""]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,6 +18,8 @@ depends_on: str | Sequence[str] | None = ${repr(depends_on)}
 
 
 def upgrade() -> None:
+    # Runs on a live database: review it ("Changing the schema" in README.md); on PostgreSQL
+    # set lock_timeout and statement_timeout first (make lint runs squawk on its SQL).
     ${upgrades if upgrades else "pass"}
 
 
