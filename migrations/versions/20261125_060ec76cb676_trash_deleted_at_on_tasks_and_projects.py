@@ -9,8 +9,8 @@ Written for a live database. On PostgreSQL:
   table rewrite), under a short lock_timeout: behind a long transaction it fails fast
   instead of queueing every query on the table behind its lock;
 - the partial indexes (only trashed rows: the trash list, the purge) are built
-  CONCURRENTLY, which cannot run inside a transaction, hence Alembic's autocommit block.
-  A build that fails leaves an INVALID index: drop it, then run the upgrade again.
+  CONCURRENTLY, which cannot run inside a transaction, hence Alembic's autocommit block;
+  running the upgrade again after a failed build replaces the INVALID index it left.
 On SQLite the same changes go through batch mode (ADD COLUMN and CREATE INDEX need no copy).
 """
 
@@ -56,7 +56,17 @@ def upgrade() -> None:
     for table in TABLES:
         op.add_column(table, _deleted_at(), if_not_exists=True)
     with op.get_context().autocommit_block():
+        # A concurrent build waits for every older transaction, blocking nobody meanwhile,
+        # so it gets no lock_timeout. A failed build leaves an INVALID index that
+        # IF NOT EXISTS would keep: a second run drops it and builds it again.
+        op.execute("SET lock_timeout = 0")
         for table in TABLES:
+            op.drop_index(
+                f"ix_{table}_deleted_at",
+                table_name=table,
+                postgresql_concurrently=True,
+                if_exists=True,
+            )
             op.create_index(
                 f"ix_{table}_deleted_at",
                 table,

@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from taskflow.errors import NotFoundError, PermissionDeniedError
 from taskflow.models import MemberRole, Project, ProjectMember
 from taskflow.services.common import execute_core
-from taskflow.services.visibility import include_trashed
+from taskflow.services.visibility import hide_trashed, include_trashed
 
 __all__ = ["ROLE_PERMISSIONS", "Permission", "require_project", "require_role"]
 
@@ -59,13 +59,14 @@ async def require_project(
 
 
 # Built once: every request that touches a project runs it.
-_ROLE = sa_select(col(ProjectMember.role)).where(
+_ROLE_OF_MEMBER = sa_select(col(ProjectMember.role)).where(
     col(ProjectMember.project_id) == bindparam("project_id"),
     col(ProjectMember.user_id) == bindparam("user_id"),
 )
+_ROLE = hide_trashed(_ROLE_OF_MEMBER)
 
 
-_ROLE_IN_TRASHED_PROJECT = include_trashed(_ROLE)
+_ROLE_IN_TRASHED_PROJECT = include_trashed(_ROLE_OF_MEMBER)
 
 
 async def require_role(

@@ -10,6 +10,7 @@ from sqlmodel import SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.models import Project, User
+from taskflow.services.visibility import include_trashed
 
 __all__ = ["copy_rows", "delete_users_by_domain", "next_ids", "reset_sequences", "users_in_domain"]
 
@@ -72,5 +73,6 @@ async def users_in_domain(session: AsyncSession, domain: str) -> int:
 async def delete_users_by_domain(session: AsyncSession, domain: str) -> None:
     """Delete the users at `domain` and the projects they own (cascading to their rows)."""
     users = select(col(User.id)).where(col(User.email).endswith(f"@{domain}"))
-    await session.exec(delete(Project).where(col(Project.owner_id).in_(users)))
+    # Trashed projects too: the trash still holds them (and RESTRICT still guards them).
+    await session.exec(include_trashed(delete(Project).where(col(Project.owner_id).in_(users))))
     await session.exec(delete(User).where(col(User.id).in_(users)))

@@ -30,7 +30,9 @@ async def create_project(session: AsyncSession, *, owner_id: int, data: ProjectC
 
 async def get_project(session: AsyncSession, project_id: int) -> Project:
     """The project with this id, or NotFoundError."""
-    project = await session.get(Project, project_id)
+    # populate_existing: a row already in the session is re-read, so that it is hidden
+    # once trashed, as a query would hide it.
+    project = await session.get(Project, project_id, populate_existing=True)
     if project is None:
         raise NotFoundError("project not found")
     return project

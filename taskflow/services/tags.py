@@ -14,6 +14,7 @@ from taskflow.errors import InvalidCursorError, InvalidValueError, NotFoundError
 from taskflow.models import Tag, TagCreate, TagRead
 from taskflow.services.common import escape_like, execute_core, flush, row_dicts
 from taskflow.services.pagination import Page, decode_cursor, encode_cursor
+from taskflow.services.visibility import hide_trashed
 
 __all__ = ["autocomplete_tags", "create_tag", "delete_tag", "get_project_tags"]
 
@@ -79,7 +80,7 @@ def _autocomplete_query(*, after_cursor: bool) -> Select[Any]:
         query = query.where(
             tuple_(lowered, tag_id) > tuple_(bindparam("key"), bindparam("last_id"))
         )
-    return query.order_by(lowered, tag_id).limit(bindparam("limit"))
+    return hide_trashed(query.order_by(lowered, tag_id).limit(bindparam("limit")))
 
 
 async def delete_tag(session: AsyncSession, *, project_id: int, tag_id: int) -> None:

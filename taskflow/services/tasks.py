@@ -55,6 +55,7 @@ from taskflow.services.common import (
 )
 from taskflow.services.pagination import Page, decode_cursor, encode_cursor
 from taskflow.services.tags import get_project_tags
+from taskflow.services.visibility import hide_trashed
 
 __all__ = [
     "TaskFilter",
@@ -118,7 +119,9 @@ def _loads(*, with_assignee: bool) -> list[Any]:
 
 async def get_task(session: AsyncSession, task_id: int, *, with_assignee: bool = False) -> Task:
     """The task with its tags (and, if asked, its assignee) loaded, or NotFoundError."""
-    task = await session.get(Task, task_id, options=_loads(with_assignee=with_assignee))
+    # populate_existing: re-read even if in the session, so trashed rows stay hidden.
+    options = _loads(with_assignee=with_assignee)
+    task = await session.get(Task, task_id, options=options, populate_existing=True)
     if task is None:
         raise NotFoundError("task not found")
     return task
@@ -166,7 +169,7 @@ def _read_by_id(dialect: str, *, visible: bool) -> Any:
             col(ProjectMember.user_id) == bindparam("member_id"),
         )
         query = query.where(membership.exists())
-    return query
+    return hide_trashed(query)
 
 
 async def _read(session: AsyncSession, statement: Any, **params: Any) -> list[TaskRead]:

@@ -96,11 +96,11 @@ async def restore_task(
 
 
 async def _project_deleted_at(session: AsyncSession, project_id: int) -> datetime | None:
-    query = select(Project.deleted_at).where(col(Project.id) == project_id)
+    query = select(Project.id, Project.deleted_at).where(col(Project.id) == project_id)
     row = (await session.exec(include_trashed(query))).first()
     if row is None:
         raise NotFoundError("project not found")
-    return row
+    return row[1]
 
 
 async def restore_project(session: AsyncSession, project_id: int) -> None:
@@ -197,7 +197,10 @@ async def purge_older_than(
                 .order_by(col(model.deleted_at))
                 .limit(batch_size)
             )
-            statement = delete(model).where(col(model.id).in_(batch.scalar_subquery()))
+            # The cut-off again: a row restored since the batch was chosen must stay.
+            statement = delete(model).where(
+                col(model.id).in_(batch.scalar_subquery()), col(model.deleted_at) < cutoff
+            )
             deleted = (await session.exec(include_trashed(statement))).rowcount
             await session.commit()
             total += deleted

@@ -12,6 +12,7 @@ from taskflow.models import User, UserCreate, UserUpdate
 from taskflow.models.base import has_control_characters, lookup_email
 from taskflow.security import hash_password, verify_and_update_password
 from taskflow.services.common import execute_core, flush
+from taskflow.services.visibility import hide_trashed
 
 __all__ = [
     "authenticate",
@@ -42,7 +43,8 @@ async def get_user(session: AsyncSession, user_id: int) -> User:
 
 
 _USERS = SQLModel.metadata.tables[User.__tablename__]
-_IS_ACTIVE = sa_select(_USERS.c.is_active).where(_USERS.c.id == bindparam("user_id"))
+# Users are never trashed; marked as checked so that each run skips adding the rules.
+_IS_ACTIVE = hide_trashed(sa_select(_USERS.c.is_active).where(_USERS.c.id == bindparam("user_id")))
 
 
 async def is_active_user(session: AsyncSession, user_id: int) -> bool:
@@ -78,7 +80,10 @@ async def delete_user(session: AsyncSession, user: User) -> None:
     try:
         await flush(session)
     except MissingReferenceError as error:  # the only foreign key that restricts: projects
-        message = "the user still owns projects: transfer or delete them first"
+        message = (
+            "the user still owns projects (those in the trash count until purged): "
+            "transfer or delete them first"
+        )
         raise ReferencedError(message) from error
 
 

@@ -55,15 +55,23 @@ def include_trashed(statement: StatementT) -> StatementT:
     return statement.execution_options(**{INCLUDE_TRASHED: True})
 
 
+_APPLIED = "taskflow_visibility_applied"
+
+
 def hide_trashed(statement: StatementT) -> StatementT:
-    """The statement with the visibility rules, unless it was marked `include_trashed`."""
-    if statement.get_execution_options().get(INCLUDE_TRASHED):
+    """The statement with the visibility rules, unless it was marked `include_trashed`.
+
+    Statements built once should be built through this: adding the rules to a statement
+    costs more than running a simple one, and a statement that has them is left as it is.
+    """
+    options = statement.get_execution_options()
+    if options.get(INCLUDE_TRASHED) or options.get(_APPLIED):
         return statement
-    return statement.options(*_CRITERIA)
+    return statement.options(*_CRITERIA).execution_options(**{_APPLIED: True})
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _hide_trashed_from_orm(state: ORMExecuteState) -> None:
-    if state.is_insert or state.execution_options.get(INCLUDE_TRASHED):
+    if state.is_insert:
         return
-    state.statement = state.statement.options(*_CRITERIA)
+    state.statement = hide_trashed(state.statement)

@@ -136,6 +136,9 @@ async def test_a_trashed_project_hides_everything_in_it_and_comes_back_as_it_was
     restored = await client.post(f"/api/v1/projects/{project_id}/restore", headers=owner)
     assert restored.status_code == 200, restored.text
     assert restored.json()["id"] == project_id
+    again = await client.post(f"/api/v1/projects/{project_id}/restore", headers=owner)
+    assert again.status_code == 409
+    assert "not in the trash" in again.json()["detail"]
     # Exactly the tasks that were not trashed on their own come back.
     assert await _task_ids(client, member, project_id=project_id) == {live_id}
     assert await _trash(client, member) == [("task", own_trash_id)]
