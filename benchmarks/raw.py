@@ -18,13 +18,24 @@ _TASK_COLUMNS = """
               JOIN tags g ON g.id = tt.tag_id WHERE tt.task_id = t.id), '{}') AS tag_names
 """
 
-GET_TASK = f"SELECT {_TASK_COLUMNS} FROM tasks t WHERE t.id = $1"  # noqa: S608
+# What a hand-written app with a trash would check too: the task and its project are live.
+_LIVE = (
+    "t.deleted_at IS NULL AND EXISTS "
+    "(SELECT 1 FROM projects p WHERE p.id = t.project_id AND p.deleted_at IS NULL)"
+)
+
+GET_TASK = f"SELECT {_TASK_COLUMNS} FROM tasks t WHERE t.id = $1 AND {_LIVE}"  # noqa: S608
+
+_MINE = (
+    "SELECT m.project_id FROM project_members m JOIN projects p ON p.id = m.project_id "
+    "WHERE m.user_id = $1 AND p.deleted_at IS NULL"
+)
 
 # One statement for a page: the tasks and their tags.
 _PAGE = f"""
     SELECT {_TASK_COLUMNS}
     FROM tasks t
-    WHERE t.project_id IN (SELECT project_id FROM project_members WHERE user_id = $1)
+    WHERE t.project_id IN ({_MINE}) AND {_LIVE}
       {{filters}}
       AND ($2::timestamptz IS NULL OR (t.created_at, t.id) < ($2, $3))
     ORDER BY t.created_at DESC, t.id DESC
@@ -35,10 +46,9 @@ PAGE_FILTERS = {
     "all projects": "",
     "project": "AND t.project_id = $5",
     "status": "AND t.status = $5",
-    "tag": (
-        "AND EXISTS (SELECT 1 FROM task_tags tt JOIN tags g ON g.id = tt.tag_id "
-        "WHERE tt.task_id = t.id AND lower(g.name) = lower($5))"
-    ),
+    # From the tags of that name in the caller's projects to their tasks.
+    "tag": f"""AND t.id IN (SELECT tt.task_id FROM task_tags tt JOIN tags g ON g.id = tt.tag_id
+        WHERE lower(g.name) = lower($5) AND g.project_id IN ({_MINE}))""",  # noqa: S608
     "search": (
         "AND (t.title ILIKE '%' || $5 || '%' ESCAPE '\\' "
         "OR t.description ILIKE '%' || $5 || '%' ESCAPE '\\')"
@@ -86,7 +96,9 @@ async def page(
 
 async def membership(conn: asyncpg.Connection, *, project_id: int, user_id: int) -> tuple[int, str]:
     row = await conn.fetchrow(
-        "SELECT project_id AS id, role FROM project_members WHERE project_id = $1 AND user_id = $2",
+        "SELECT m.project_id AS id, m.role FROM project_members m "
+        "JOIN projects p ON p.id = m.project_id AND p.deleted_at IS NULL "
+        "WHERE m.project_id = $1 AND m.user_id = $2",
         project_id,
         user_id,
     )

@@ -55,7 +55,8 @@ async def get_task(
     async with request.app.state.pool.acquire() as conn:
         row = await conn.fetchrow(GET_TASK, task_id)
         if row is None or not await conn.fetchval(
-            "SELECT 1 FROM project_members WHERE project_id = $1 AND user_id = $2",
+            "SELECT 1 FROM project_members m JOIN projects p ON p.id = m.project_id "
+            "AND p.deleted_at IS NULL WHERE m.project_id = $1 AND m.user_id = $2",
             row["project_id"],
             user,
         ):

@@ -373,14 +373,12 @@ def _per_project_query(
 
 
 def _filtered(query: SelectOfScalar[Task], filters: TaskFilter) -> SelectOfScalar[Task]:
+    mine = None
     if filters.member_id is not None:
-        query = query.where(
-            col(Task.project_id).in_(
-                select(ProjectMember.project_id).where(
-                    col(ProjectMember.user_id) == filters.member_id
-                )
-            )
+        mine = select(ProjectMember.project_id).where(
+            col(ProjectMember.user_id) == filters.member_id
         )
+        query = query.where(col(Task.project_id).in_(mine))
     if filters.project_id is not None:
         query = query.where(col(Task.project_id) == filters.project_id)
     if filters.status is not None:
@@ -390,13 +388,17 @@ def _filtered(query: SelectOfScalar[Task], filters: TaskFilter) -> SelectOfScala
     if filters.assignee_id is not None:
         query = query.where(col(Task.assignee_id) == filters.assignee_id)
     if filters.tag is not None:
-        tagged = (
-            select(col(TaskTag.task_id))
-            .join(Tag, col(Tag.id) == col(TaskTag.tag_id))
-            .where(col(TaskTag.task_id) == col(Task.id))
-            .where(func.lower(Tag.name) == func.lower(filters.tag.strip()))
-        )
-        query = query.where(tagged.exists())
+        # From the tag's side, within the projects in scope: the few tags of that name
+        # there, then their tasks. Every project has its own tag of a common name, so
+        # without the scope this reads the links of all of them, a cost that grows
+        # with the number of projects.
+        tags = select(Tag.id).where(func.lower(Tag.name) == func.lower(filters.tag.strip()))
+        if filters.project_id is not None:
+            tags = tags.where(col(Tag.project_id) == filters.project_id)
+        if mine is not None:
+            tags = tags.where(col(Tag.project_id).in_(mine))
+        tagged = select(col(TaskTag.task_id)).where(col(TaskTag.tag_id).in_(tags))
+        query = query.where(col(Task.id).in_(tagged))
     if filters.q:
         pattern = f"%{escape_like(filters.q.strip())}%"
         query = query.where(
