@@ -1,6 +1,7 @@
 """Tasks: create, read with tags, filtered keyset lists, update, delete."""
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
@@ -8,11 +9,13 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 from sqlalchemy import (
-    JSON,
     ColumnElement,
+    Integer,
+    String,
     and_,
     bindparam,
     case,
+    cast,
     delete,
     exists,
     func,
@@ -21,7 +24,6 @@ from sqlalchemy import (
     or_,
     true,
     tuple_,
-    type_coerce,
 )
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -51,7 +53,6 @@ from taskflow.services.common import (
     execute_core,
     flush,
     insert_ignoring_conflicts,
-    row_dicts,
 )
 from taskflow.services.pagination import Page, decode_cursor, encode_cursor
 from taskflow.services.tags import get_project_tags
@@ -131,9 +132,10 @@ async def get_task(session: AsyncSession, task_id: int, *, with_assignee: bool =
 _TASKS = SQLModel.metadata.tables["tasks"]
 # The model's attributes, not the table's columns: taskflow.services.visibility's rules
 # apply to statements that name the entity.
-_TASK_COLUMNS = [col(getattr(Task, name)) for name in TaskRead.model_fields if name != "tags"]
+_READ_FIELDS = tuple(name for name in TaskRead.model_fields if name != "tags")
+_TASK_COLUMNS = {name: col(getattr(Task, name)) for name in _READ_FIELDS}
 TaskT = TypeVar("TaskT", Task, TaskRead)
-# Validates plain rows straight into TaskRead (SQLModel's model_validate adds a wrapper).
+# Parses and validates a page of JSON straight into TaskRead, in one pass.
 _TASK_READS = TypeAdapter(list[TaskRead])
 
 
@@ -142,7 +144,7 @@ def _dialect(session: AsyncSession) -> str:
 
 
 @lru_cache
-def _tags_json(dialect: str) -> ColumnElement[Any]:
+def _tags_json(dialect: str) -> Any:
     """A task's tags as a JSON array of TagRead-shaped objects, by name (correlated)."""
     tags, links = SQLModel.metadata.tables["tags"], SQLModel.metadata.tables["task_tags"]
     fields = ("id", "project_id", "name", "created_at")
@@ -154,15 +156,29 @@ def _tags_json(dialect: str) -> ColumnElement[Any]:
     else:
         aggregate = func.json_group_array(func.json_object(*pairs))  # ordered in `_read`
     query = select(aggregate).select_from(joined).where(links.c.task_id == _TASKS.c.id)
-    return type_coerce(query.scalar_subquery(), JSON).label("tags")
+    return query.scalar_subquery()
+
+
+def _task_json(dialect: str, columns: Mapping[str, Any], tags: Any) -> ColumnElement[str]:
+    """A task as one JSON object of TaskRead's fields, tags included, built by the database.
+
+    The rows then reach pydantic as one JSON document, which it parses and validates in
+    one pass: no per-column conversions by the driver and SQLAlchemy, no dicts in between.
+    """
+    pairs = [part for name in _READ_FIELDS for part in (literal(name), columns[name])]
+    if dialect == "postgresql":
+        built = func.json_build_object(*pairs, literal("tags"), tags)
+    else:  # json(): the subquery's text goes in as an array, not as a string
+        built = func.json_object(*pairs, literal("tags"), func.json(tags))
+    # As text: the driver would otherwise decode PostgreSQL's json into dicts.
+    return cast(built, String).label("task")
 
 
 @lru_cache
 def _read_by_id(dialect: str, *, visible: bool) -> Any:
     # Built once: constructing SQL expressions costs more than running this one.
-    query = sa_select(*_TASK_COLUMNS, _tags_json(dialect)).where(
-        col(Task.id) == bindparam("task_id")
-    )
+    task = _task_json(dialect, _TASK_COLUMNS, _tags_json(dialect))
+    query = sa_select(task).where(col(Task.id) == bindparam("task_id"))
     if visible:  # only to a member of the task's project (any role may read)
         membership = select(ProjectMember.project_id).where(
             col(ProjectMember.project_id) == col(Task.project_id),
@@ -174,8 +190,8 @@ def _read_by_id(dialect: str, *, visible: bool) -> Any:
 
 async def _read(session: AsyncSession, statement: Any, **params: Any) -> list[TaskRead]:
     # Core rows on the session's connection: nothing for the ORM to track.
-    rows = row_dicts(await execute_core(session, statement, params))
-    reads = _TASK_READS.validate_python(rows)
+    tasks = (await execute_core(session, statement, params)).scalars().all()
+    reads = _TASK_READS.validate_json(f"[{','.join(tasks)}]")
     if _dialect(session) != "postgresql":
         for read in reads:
             read.tags.sort(key=_by_name)
@@ -212,10 +228,8 @@ async def read_tasks(
     cursor: str | None = None,
 ) -> Page[TaskRead]:
     """The same page as `list_tasks`, as TaskRead rows, in one statement."""
-    statement = read_query(
-        filters, sort=sort, limit=limit + 1, dialect=_dialect(session), cursor=cursor
-    )
-    rows = await _read(session, statement)
+    page = _Page.of(filters, sort=sort, limit=limit + 1, cursor=cursor)
+    rows = await _read(session, _read_statement(page.shape, _dialect(session)), **page.params)
     return _page(rows, limit, sort)
 
 
@@ -296,9 +310,9 @@ async def list_tasks(
     with_assignee: bool = False,
 ) -> Page[Task]:
     """One keyset page of tasks (tags, and if asked assignees, loaded): constant queries."""
-    query = list_query(filters, sort=sort, limit=limit + 1, cursor=cursor)
-    query = query.options(*_loads(with_assignee=with_assignee))
-    return _page(list((await session.exec(query)).all()), limit, sort)
+    page = _Page.of(filters, sort=sort, limit=limit + 1, cursor=cursor)
+    query = _list_statement(page.shape).options(*_loads(with_assignee=with_assignee))
+    return _page(list((await session.exec(query, params=page.params)).all()), limit, sort)
 
 
 def _page(rows: list[TaskT], limit: int, sort: TaskSort) -> Page[TaskT]:
@@ -312,37 +326,93 @@ def _page(rows: list[TaskT], limit: int, sort: TaskSort) -> Page[TaskT]:
     return Page(items=items, next_cursor=next_cursor)
 
 
+_BOUND_FILTERS = (
+    "member_id", "project_id", "status", "priority", "assignee_id", "due_before", "due_after"
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What the SQL of a page depends on; the values go in as bound parameters."""
+
+    filters: frozenset[str]  # the names of the filters that are set
+    sort: TaskSort
+    after: str  # "" (first page), "key", or "null" (past the tasks without a due date)
+
+
+@dataclass(frozen=True)
+class _Page:
+    shape: _Shape
+    params: dict[str, Any]
+
+    @classmethod
+    def of(cls, filters: TaskFilter, *, sort: TaskSort, limit: int, cursor: str | None) -> "_Page":
+        params: dict[str, Any] = {
+            name: value for name in _BOUND_FILTERS if (value := getattr(filters, name)) is not None
+        }
+        if filters.tag is not None:
+            params["tag"] = filters.tag.strip()
+        if filters.q:
+            params["q"] = f"%{escape_like(filters.q.strip())}%"
+        present = frozenset(params)
+        after = ""
+        if cursor is not None:
+            key, last_id = decode_cursor(cursor, sort.value)
+            key = _parse_key(sort, key)
+            after = "null" if key is None else "key"
+            params |= {"after_id": last_id} | ({} if key is None else {"after_key": key})
+        return cls(_Shape(present, sort, after), params | {"limit": limit})
+
+
 def list_query(
     filters: TaskFilter, *, sort: TaskSort, limit: int, cursor: str | None = None
 ) -> SelectOfScalar[Task]:
-    """The SELECT behind `list_tasks` (without its eager loads)."""
-    query = _filtered(select(Task), filters)
-    if cursor is not None:
-        key, last_id = decode_cursor(cursor, sort.value)
-        query = query.where(_after(sort, _parse_key(sort, key), last_id))
-    return query.order_by(*_order(sort)).limit(limit)
+    """The SELECT behind `list_tasks` (without its eager loads), its values bound."""
+    page = _Page.of(filters, sort=sort, limit=limit, cursor=cursor)
+    return _list_statement(page.shape).params(page.params)
 
 
 def read_query(
     filters: TaskFilter, *, sort: TaskSort, limit: int, dialect: str, cursor: str | None = None
 ) -> Any:
-    """The one statement behind `read_tasks`: task columns and their tags (e.g. to EXPLAIN)."""
+    """The one statement behind `read_tasks`, its values bound (e.g. to EXPLAIN it)."""
+    page = _Page.of(filters, sort=sort, limit=limit, cursor=cursor)
+    return _read_statement(page.shape, dialect).params(page.params)
+
+
+# Built once per shape, like every statement of the read path: building a statement, and
+# then deriving its cache key, cost more than PostgreSQL takes to run it.
+@lru_cache(maxsize=512)
+def _list_statement(shape: _Shape) -> SelectOfScalar[Task]:
+    query = _filtered(select(Task), shape.filters)
+    if shape.after:
+        query = query.where(_after(shape.sort, null_key=shape.after == "null"))
+    return hide_trashed(
+        query.order_by(*_order(shape.sort)).limit(bindparam("limit", type_=Integer))
+    )
+
+
+@lru_cache(maxsize=512)
+def _read_statement(shape: _Shape, dialect: str) -> Any:
     tags = _tags_json(dialect)
-    per_project = filters.member_id is not None and filters.project_id is None
+    per_project = "member_id" in shape.filters and "project_id" not in shape.filters
     # LATERAL is PostgreSQL's; SQLite, the embedded default, holds little enough to sort.
-    # A tag filter is left to the planner: walking each project's tasks in date order
-    # until enough carry a rare tag costs more than finding them through task_tags.
-    if per_project and sort.field == "created_at" and dialect == "postgresql" and not filters.tag:
-        query, rows = _per_project_query(filters, sort=sort, limit=limit, cursor=cursor)
+    # A tag filter goes from the tags to their tasks instead (see `_filtered`).
+    if (
+        per_project
+        and shape.sort.field == "created_at"
+        and dialect == "postgresql"
+        and "tag" not in shape.filters
+    ):
+        query, rows = _per_project_query(shape)
         # The tags' subquery must follow the task rows it describes.
-        return query.with_only_columns(*rows.c, ClauseAdapter(rows).traverse(tags))
-    query = list_query(filters, sort=sort, limit=limit, cursor=cursor)
-    return query.with_only_columns(*_TASK_COLUMNS, tags)
+        task = _task_json(dialect, rows.c, ClauseAdapter(rows).traverse(tags))
+        return hide_trashed(query.with_only_columns(task))
+    query = _list_statement(shape).with_only_columns(_task_json(dialect, _TASK_COLUMNS, tags))
+    return hide_trashed(query)
 
 
-def _per_project_query(
-    filters: TaskFilter, *, sort: TaskSort, limit: int, cursor: str | None
-) -> tuple[Any, Any]:
+def _per_project_query(shape: _Shape) -> tuple[Any, Any]:
     """Newest (or oldest) tasks across the caller's projects at a cost that stays flat.
 
     `project_id IN (...) ORDER BY created_at LIMIT n` makes PostgreSQL read every task of
@@ -352,65 +422,66 @@ def _per_project_query(
     """
     mine = (
         select(col(ProjectMember.project_id).label("project_id"))
-        .where(col(ProjectMember.user_id) == filters.member_id)
+        .where(col(ProjectMember.user_id) == bindparam("member_id"))
         .subquery("mine")
     )
-    per_project = replace(filters, member_id=None)
+    per_project = shape.filters - {"member_id"}
     inner = _filtered(select(Task), per_project).where(col(Task.project_id) == mine.c.project_id)
-    if cursor is not None:
-        key, last_id = decode_cursor(cursor, sort.value)
-        inner = inner.where(_after(sort, _parse_key(sort, key), last_id))
-    rows = inner.order_by(*_order(sort)).limit(limit).subquery().lateral("t")
+    if shape.after:
+        inner = inner.where(_after(shape.sort, null_key=shape.after == "null"))
+    rows = (
+        inner.order_by(*_order(shape.sort))
+        .limit(bindparam("limit", type_=Integer))
+        .subquery()
+        .lateral("t")
+    )
     order = (rows.c.created_at, rows.c.id)
     query = (
         sa_select(*rows.c)
         .select_from(mine)
         .join(rows, true())
-        .order_by(*(c.desc() if sort.descending else c.asc() for c in order))
-        .limit(limit)
+        .order_by(*(c.desc() if shape.sort.descending else c.asc() for c in order))
+        .limit(bindparam("limit", type_=Integer))
     )
     return query, rows
 
 
-def _filtered(query: SelectOfScalar[Task], filters: TaskFilter) -> SelectOfScalar[Task]:
+def _filtered(query: SelectOfScalar[Task], present: frozenset[str]) -> SelectOfScalar[Task]:
+    """`query` narrowed by the filters named in `present`, each a bound parameter of its name."""
     mine = None
-    if filters.member_id is not None:
+    if "member_id" in present:
         mine = select(ProjectMember.project_id).where(
-            col(ProjectMember.user_id) == filters.member_id
+            col(ProjectMember.user_id) == bindparam("member_id")
         )
         query = query.where(col(Task.project_id).in_(mine))
-    if filters.project_id is not None:
-        query = query.where(col(Task.project_id) == filters.project_id)
-    if filters.status is not None:
-        query = query.where(col(Task.status) == filters.status)
-    if filters.priority is not None:
-        query = query.where(col(Task.priority) == filters.priority)
-    if filters.assignee_id is not None:
-        query = query.where(col(Task.assignee_id) == filters.assignee_id)
-    if filters.tag is not None:
+    for name in ("project_id", "status", "priority", "assignee_id"):
+        if name in present:
+            query = query.where(col(getattr(Task, name)) == bindparam(name))
+    if "tag" in present:
         # From the tag's side, within the projects in scope: the few tags of that name
         # there, then their tasks. Every project has its own tag of a common name, so
         # without the scope this reads the links of all of them, a cost that grows
         # with the number of projects.
-        tags = select(Tag.id).where(func.lower(Tag.name) == func.lower(filters.tag.strip()))
-        if filters.project_id is not None:
-            tags = tags.where(col(Tag.project_id) == filters.project_id)
+        wanted = func.lower(bindparam("tag", type_=String))
+        tags = select(Tag.id).where(func.lower(Tag.name) == wanted)
+        if "project_id" in present:
+            tags = tags.where(col(Tag.project_id) == bindparam("project_id"))
         if mine is not None:
             tags = tags.where(col(Tag.project_id).in_(mine))
         tagged = select(col(TaskTag.task_id)).where(col(TaskTag.tag_id).in_(tags))
         query = query.where(col(Task.id).in_(tagged))
-    if filters.q:
-        pattern = f"%{escape_like(filters.q.strip())}%"
+    if "q" in present:
+        pattern = bindparam("q", type_=String)
         query = query.where(
             or_(
                 col(Task.title).ilike(pattern, escape="\\"),
                 col(Task.description).ilike(pattern, escape="\\"),
             )
         )
-    if filters.due_before is not None:
-        query = query.where(col(Task.due_date) < filters.due_before)
-    if filters.due_after is not None:
-        query = query.where(col(Task.due_date) > filters.due_after)
+    if "due_before" in present:
+        query = query.where(col(Task.due_date) < bindparam("due_before"))
+    if "due_after" in present:
+        query = query.where(col(Task.due_date) > bindparam("due_after"))
     return query
 
 
@@ -431,12 +502,14 @@ def _order(sort: TaskSort) -> list[Any]:
     return keys
 
 
-def _after(sort: TaskSort, key: Any, last_id: int) -> ColumnElement[bool]:
+def _after(sort: TaskSort, *, null_key: bool) -> ColumnElement[bool]:
+    """Past the cursor's row (`after_key`, `after_id`); `null_key`: past one without a key."""
     column, task_id = _sort_column(sort), col(Task.id)
-    if sort.field == "due_date" and key is None:
+    last_id = bindparam("after_id", type_=Integer)
+    if null_key:
         beyond_id = task_id < last_id if sort.descending else task_id > last_id
         return and_(column.is_(None), beyond_id)
-    bound = tuple_(bindparam(None, key, type_=column.type), last_id)
+    bound = tuple_(bindparam("after_key", type_=column.type), last_id)
     after = tuple_(column, task_id) < bound if sort.descending else tuple_(column, task_id) > bound
     if sort.field == "due_date":
         return or_(after, column.is_(None))
