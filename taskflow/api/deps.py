@@ -24,6 +24,7 @@ __all__ = [
     "SearchText",
     "SessionDep",
     "SettingsDep",
+    "app_settings",
     "request_session",
     "unauthorized",
 ]
@@ -42,7 +43,18 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(request_session)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def app_settings() -> Settings:
+    """The settings, as a dependency (tests override this one).
+
+    A coroutine on purpose: FastAPI runs a plain function dependency in a worker thread,
+    which costs more than the call, on every request.
+    """
+    return get_settings()
+
+
+SettingsDep = Annotated[Settings, Depends(app_settings)]
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token")
 

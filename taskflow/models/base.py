@@ -31,10 +31,11 @@ def utc_now() -> datetime:
 
 def as_utc(value: datetime) -> datetime:
     """Naive input is taken to be UTC; anything else is converted to it."""
-    if value.tzinfo is UTC:  # as asyncpg returns them: nothing to do, on every row read
-        return value
-    if value.tzinfo is None or value.utcoffset() is None:
+    offset = value.utcoffset()
+    if offset is None:
         return value.replace(tzinfo=UTC)
+    if not offset:  # UTC already, whichever tzinfo says so: nothing to do for every row read
+        return value
     try:
         return value.astimezone(UTC)
     except OverflowError as error:  # e.g. 0001-01-01T00:00+05:00 has no UTC equivalent

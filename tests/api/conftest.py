@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.api import create_app
-from taskflow.api.deps import READ_METHODS, request_session
-from taskflow.config import Settings, get_settings
+from taskflow.api.deps import READ_METHODS, app_settings, request_session
+from taskflow.config import Settings
 from taskflow.database import create_session_factory
 from taskflow.models import MemberRole, ProjectMemberCreate
 from taskflow.services.members import add_member
@@ -38,7 +38,7 @@ async def client(connection: Any) -> AsyncIterator[AsyncClient]:
 
     app = create_app()
     app.dependency_overrides[request_session] = session_in_test_transaction
-    app.dependency_overrides[get_settings] = lambda: TEST_SETTINGS
+    app.dependency_overrides[app_settings] = lambda: TEST_SETTINGS
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
         yield client
 

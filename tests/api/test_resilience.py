@@ -10,7 +10,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskflow.api import create_app
-from taskflow.config import Settings, get_settings
+from taskflow.api.deps import app_settings
+from taskflow.config import Settings
 from taskflow.database import create_engine
 from tests.api.conftest import TEST_SETTINGS, login, serve_sessions_from, sign_up
 from tests.conftest import PG_SERVER_URL, create_empty_database, migrate
@@ -19,7 +20,7 @@ from tests.conftest import PG_SERVER_URL, create_empty_database, migrate
 def _client_for(engine: AsyncEngine) -> AsyncClient:
     app = create_app()
     serve_sessions_from(app, engine)
-    app.dependency_overrides[get_settings] = lambda: TEST_SETTINGS
+    app.dependency_overrides[app_settings] = lambda: TEST_SETTINGS
     return AsyncClient(transport=ASGITransport(app=app), base_url="http://test")
 
 

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from taskflow.api import create_app
-from taskflow.api.deps import request_session
-from taskflow.config import Settings, get_settings
+from taskflow.api.deps import app_settings, request_session
+from taskflow.config import Settings
 from taskflow.database import create_engine, create_session_factory
 from taskflow.security import create_access_token
 from taskflow.seed import run as seed
@@ -25,7 +25,7 @@ from tests.api.conftest import TEST_SETTINGS, serve_sessions_from
 from tests.conftest import create_empty_database, migrate
 
 app = create_app()
-app.dependency_overrides[get_settings] = lambda: TEST_SETTINGS
+app.dependency_overrides[app_settings] = lambda: TEST_SETTINGS
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
