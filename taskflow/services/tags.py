@@ -92,6 +92,15 @@ async def delete_tag(session: AsyncSession, *, project_id: int, tag_id: int) -> 
         raise NotFoundError("tag not found")
 
 
+# Built once: every task created or retagged runs it.
+_PROJECT_TAGS = hide_trashed(
+    select(Tag).where(
+        col(Tag.id).in_(bindparam("tag_ids", expanding=True)),
+        col(Tag.project_id) == bindparam("project_id"),
+    )
+)
+
+
 async def get_project_tags(
     session: AsyncSession, *, project_id: int, tag_ids: Sequence[int]
 ) -> list[Tag]:
@@ -99,10 +108,8 @@ async def get_project_tags(
     wanted = set(tag_ids)
     if not wanted:
         return []
-    result = await session.exec(
-        select(Tag).where(col(Tag.id).in_(wanted), col(Tag.project_id) == project_id)
-    )
-    tags = list(result.all())
+    params = {"tag_ids": sorted(wanted), "project_id": project_id}
+    tags = list((await session.exec(_PROJECT_TAGS, params=params)).all())
     if len(tags) != len(wanted):
         raise InvalidValueError("every tag must exist and belong to the task's project")
     return tags

@@ -118,11 +118,19 @@ def _loads(*, with_assignee: bool) -> list[Any]:
     return options
 
 
+@lru_cache
+def _get_statement(*, with_assignee: bool) -> SelectOfScalar[Task]:
+    # Built once; populate_existing: a task already in the session is read again, so a
+    # trashed one stays hidden as from any query.
+    query = select(Task).where(col(Task.id) == bindparam("task_id"))
+    query = query.options(*_loads(with_assignee=with_assignee))
+    return hide_trashed(query.execution_options(populate_existing=True))
+
+
 async def get_task(session: AsyncSession, task_id: int, *, with_assignee: bool = False) -> Task:
     """The task with its tags (and, if asked, its assignee) loaded, or NotFoundError."""
-    # populate_existing: re-read even if in the session, so trashed rows stay hidden.
-    options = _loads(with_assignee=with_assignee)
-    task = await session.get(Task, task_id, options=options, populate_existing=True)
+    statement = _get_statement(with_assignee=with_assignee)
+    task = (await session.exec(statement, params={"task_id": task_id})).first()
     if task is None:
         raise NotFoundError("task not found")
     return task
@@ -283,19 +291,24 @@ async def update_task(session: AsyncSession, task: Task, data: TaskUpdate) -> Ta
     return task
 
 
+# Built once, like the other checks a write makes.
+_IS_MEMBER = hide_trashed(
+    sa_select(
+        exists().where(
+            col(ProjectMember.project_id) == bindparam("project_id"),
+            col(ProjectMember.user_id) == bindparam("user_id"),
+        )
+    )
+)
+
+
 async def _check_assignee(
     session: AsyncSession, *, project_id: int, assignee_id: int | None
 ) -> None:
     if assignee_id is None:
         return
-    is_member = await session.scalar(
-        select(
-            exists().where(
-                col(ProjectMember.project_id) == project_id,
-                col(ProjectMember.user_id) == assignee_id,
-            )
-        )
-    )
+    params = {"project_id": project_id, "user_id": assignee_id}
+    is_member = (await execute_core(session, _IS_MEMBER, params)).scalar()
     if not is_member:
         raise InvalidValueError("the assignee must be a member of the task's project")
 

@@ -72,6 +72,8 @@ def hide_trashed(statement: StatementT) -> StatementT:
 
 @event.listens_for(Session, "do_orm_execute")
 def _hide_trashed_from_orm(state: ORMExecuteState) -> None:
-    if state.is_insert:
+    # Loads of attributes and relationships of rows already loaded inherit the rules from
+    # the statement that loaded them (with_loader_criteria propagates to loaders).
+    if state.is_insert or state.is_column_load or state.is_relationship_load:
         return
     state.statement = hide_trashed(state.statement)
