@@ -132,6 +132,15 @@ async def _require_role(s: AsyncSession, w: World) -> None:
     )
 
 
+async def _require_task_role(s: AsyncSession, w: World) -> None:
+    read = Permission.READ
+    live, gone = _id(w.live_project), _id(w.trashed_project)
+    assert await access.require_task_role(s, project_id=live, user_id=w.user_id, permission=read)
+    await _raises_not_found(
+        access.require_task_role(s, project_id=gone, user_id=w.user_id, permission=read)
+    )
+
+
 async def _get_membership(s: AsyncSession, w: World) -> None:
     live, gone = _id(w.live_project), _id(w.trashed_project)
     assert await members.get_membership(s, project_id=live, user_id=w.user_id) is not None
@@ -165,6 +174,7 @@ CHECKS: dict[str, Callable[[AsyncSession, World], Awaitable[None]]] = {
     "projects.list_projects": _list_projects,
     "access.require_project": _require_project,
     "access.require_role": _require_role,
+    "access.require_task_role": _require_task_role,
     "members.get_membership": _get_membership,
     "members.list_members": _list_members,
     "tags.autocomplete_tags": _autocomplete_tags,

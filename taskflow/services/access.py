@@ -12,7 +12,13 @@ from taskflow.models import MemberRole, Project, ProjectMember
 from taskflow.services.common import execute_core
 from taskflow.services.visibility import hide_trashed, include_trashed
 
-__all__ = ["ROLE_PERMISSIONS", "Permission", "require_project", "require_role"]
+__all__ = [
+    "ROLE_PERMISSIONS",
+    "Permission",
+    "require_project",
+    "require_role",
+    "require_task_role",
+]
 
 
 class Permission(StrEnum):
@@ -87,6 +93,28 @@ async def require_role(
     if role is None:
         raise NotFoundError("project not found")
     return _allowed(MemberRole(role), permission)
+
+
+async def require_task_role(
+    session: AsyncSession,
+    *,
+    project_id: int,
+    user_id: int,
+    permission: Permission,
+    in_trash: bool = False,
+) -> MemberRole:
+    """`require_role` on a task's project, for routes about the task: a non-member is told
+    the task does not exist (nothing about its project)."""
+    try:
+        return await require_role(
+            session,
+            project_id=project_id,
+            user_id=user_id,
+            permission=permission,
+            in_trash=in_trash,
+        )
+    except NotFoundError as error:
+        raise NotFoundError("task not found") from error
 
 
 def _allowed(role: MemberRole, permission: Permission) -> MemberRole:

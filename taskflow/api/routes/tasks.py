@@ -7,11 +7,10 @@ from fastapi import APIRouter, Query, Response, status
 from taskflow.api.deps import CallerId, IdPath, IdQuery, SearchText, SessionDep
 from taskflow.api.pages import PageOut
 from taskflow.api.responses import AUTH, CONFLICT, INVALID, ROLE, VISIBLE
-from taskflow.errors import NotFoundError
 from taskflow.models import Task, TaskCreate, TaskPriority, TaskRead, TaskStatus, TaskUpdate
 from taskflow.models.base import UTCDatetime
 from taskflow.services import tasks, trash
-from taskflow.services.access import Permission, require_role
+from taskflow.services.access import Permission, require_role, require_task_role
 from taskflow.services.tasks import TaskFilter, TaskSort
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
@@ -22,28 +21,10 @@ async def _task_for(
 ) -> Task:
     """The task (tags loaded) if the caller's role in its project allows `permission`."""
     task = await tasks.get_task(session, task_id)
-    await _require_task_project(session, task.project_id, user_id, permission)
+    await require_task_role(
+        session, project_id=task.project_id, user_id=user_id, permission=permission
+    )
     return task
-
-
-async def _require_task_project(
-    session: SessionDep,
-    project_id: int,
-    user_id: int,
-    permission: Permission,
-    *,
-    in_trash: bool = False,
-) -> None:
-    try:
-        await require_role(
-            session,
-            project_id=project_id,
-            user_id=user_id,
-            permission=permission,
-            in_trash=in_trash,
-        )
-    except NotFoundError as error:
-        raise NotFoundError("task not found") from error  # no hint that it exists
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=ROLE | INVALID)
@@ -127,8 +108,12 @@ async def delete_task(task_id: IdPath, caller: CallerId, session: SessionDep) ->
 async def restore_task(task_id: IdPath, caller: CallerId, session: SessionDep) -> TaskRead:
     """Bring a task back from the trash (whoever may delete it); its project must be live."""
     found = await trash.find_trashed_task(session, task_id)
-    await _require_task_project(
-        session, found.project_id, caller, Permission.WRITE_TASKS, in_trash=True
+    await require_task_role(
+        session,
+        project_id=found.project_id,
+        user_id=caller,
+        permission=Permission.WRITE_TASKS,
+        in_trash=True,
     )
     await trash.restore_task(session, task_id, found)
     await session.commit()

@@ -7,10 +7,9 @@ from fastapi import APIRouter, Query, Response, status
 from taskflow.api.deps import CallerId, IdPath, SessionDep
 from taskflow.api.pages import PageOut
 from taskflow.api.responses import AUTH, INVALID, ROLE
-from taskflow.errors import NotFoundError
 from taskflow.models import TrashItemRead
 from taskflow.services import trash
-from taskflow.services.access import Permission, require_role
+from taskflow.services.access import Permission, require_role, require_task_role
 
 router = APIRouter(prefix="/api/v1/trash", tags=["trash"])
 
@@ -31,16 +30,13 @@ async def list_trash(
 async def delete_task_for_good(task_id: IdPath, caller: CallerId, session: SessionDep) -> Response:
     """Delete a trashed task permanently (whoever may delete it)."""
     found = await trash.find_trashed_task(session, task_id)
-    try:
-        await require_role(
-            session,
-            project_id=found.project_id,
-            user_id=caller,
-            permission=Permission.WRITE_TASKS,
-            in_trash=True,
-        )
-    except NotFoundError as error:
-        raise NotFoundError("task not found") from error  # no hint that it exists
+    await require_task_role(
+        session,
+        project_id=found.project_id,
+        user_id=caller,
+        permission=Permission.WRITE_TASKS,
+        in_trash=True,
+    )
     await trash.delete_task_for_good(session, task_id)
     await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
