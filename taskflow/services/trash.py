@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from taskflow.errors import ConflictError, InvalidCursorError, NotFoundError
 from taskflow.models import Project, ProjectMember, Task, TrashItemRead, TrashKind, utc_now
 from taskflow.models.base import as_utc
+from taskflow.services.access import Permission, require_task_role
 from taskflow.services.common import execute_core, row_dicts
 from taskflow.services.pagination import Page, decode_cursor, encode_cursor
 from taskflow.services.visibility import include_trashed
@@ -64,8 +65,14 @@ class TrashedTask:
     project_in_trash: bool
 
 
-async def find_trashed_task(session: AsyncSession, task_id: int) -> TrashedTask:
-    """The task's project and where both are, trash included; NotFoundError if no such task."""
+async def find_trashed_task(
+    session: AsyncSession, task_id: int, *, user_id: int | None = None
+) -> TrashedTask:
+    """The task's project and where both are, trash included; NotFoundError if no such task.
+
+    With `user_id`, only if that user may delete the task, and so restore or purge it:
+    NotFoundError for a non-member, PermissionDeniedError for a role that may not.
+    """
     query = (
         select(Task.project_id, Task.deleted_at, Project.deleted_at)
         .join(Project, col(Project.id) == col(Task.project_id))
@@ -75,6 +82,14 @@ async def find_trashed_task(session: AsyncSession, task_id: int) -> TrashedTask:
     if row is None:
         raise NotFoundError("task not found")
     project_id, task_deleted_at, project_deleted_at = row
+    if user_id is not None:
+        await require_task_role(
+            session,
+            project_id=project_id,
+            user_id=user_id,
+            permission=Permission.WRITE_TASKS,
+            in_trash=True,
+        )
     return TrashedTask(project_id, task_deleted_at is not None, project_deleted_at is not None)
 
 

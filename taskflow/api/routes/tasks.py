@@ -107,14 +107,7 @@ async def delete_task(task_id: IdPath, caller: CallerId, session: SessionDep) ->
 @router.post("/{task_id}/restore", responses=ROLE | CONFLICT)
 async def restore_task(task_id: IdPath, caller: CallerId, session: SessionDep) -> TaskRead:
     """Bring a task back from the trash (whoever may delete it); its project must be live."""
-    found = await trash.find_trashed_task(session, task_id)
-    await require_task_role(
-        session,
-        project_id=found.project_id,
-        user_id=caller,
-        permission=Permission.WRITE_TASKS,
-        in_trash=True,
-    )
+    found = await trash.find_trashed_task(session, task_id, user_id=caller)
     await trash.restore_task(session, task_id, found)
     await session.commit()
     return await tasks.read_task(session, task_id)

@@ -9,7 +9,7 @@ from taskflow.api.pages import PageOut
 from taskflow.api.responses import AUTH, INVALID, ROLE
 from taskflow.models import TrashItemRead
 from taskflow.services import trash
-from taskflow.services.access import Permission, require_role, require_task_role
+from taskflow.services.access import Permission, require_role
 
 router = APIRouter(prefix="/api/v1/trash", tags=["trash"])
 
@@ -29,14 +29,7 @@ async def list_trash(
 @router.delete("/tasks/{task_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ROLE)
 async def delete_task_for_good(task_id: IdPath, caller: CallerId, session: SessionDep) -> Response:
     """Delete a trashed task permanently (whoever may delete it)."""
-    found = await trash.find_trashed_task(session, task_id)
-    await require_task_role(
-        session,
-        project_id=found.project_id,
-        user_id=caller,
-        permission=Permission.WRITE_TASKS,
-        in_trash=True,
-    )
+    await trash.find_trashed_task(session, task_id, user_id=caller)  # 404 / 403
     await trash.delete_task_for_good(session, task_id)
     await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
