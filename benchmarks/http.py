@@ -122,7 +122,14 @@ def _projection(body: Any) -> Any:
     """What both servers must agree on (their datetime spellings differ, not their values)."""
     tasks = body["items"] if isinstance(body, dict) and "items" in body else [body]
     return [
-        (t["id"], t["title"], t["status"], t["priority"], [g["id"] for g in t["tags"]])
+        (
+            t["id"],
+            t["title"],
+            t["status"],
+            t["priority"],
+            [g["id"] for g in t["tags"]],
+            t["assignee"],
+        )
         for t in tasks
     ]
 

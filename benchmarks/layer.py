@@ -16,7 +16,8 @@ Sessions = async_sessionmaker[AsyncSession]
 
 def shape(read: TaskRead) -> TaskShape:
     """For the equality check only: timed calls return what an endpoint would serialise."""
-    return task_shape(read, tags=[(tag.id, tag.name) for tag in read.tags])
+    name = None if read.assignee is None else read.assignee.full_name
+    return task_shape(read, tags=[(tag.id, tag.name) for tag in read.tags], assignee_name=name)
 
 
 def shape_page(page: tuple[list[TaskRead], str | None]) -> list[TaskShape]:
@@ -68,13 +69,16 @@ async def create_task(
         task = await tasks.create_task(
             session, TaskCreate(title=title, project_id=project_id, tag_ids=tag_ids)
         )
+        assert task.id is not None
+        created = await tasks.read_task(session, task.id)  # as the endpoint answers
         await session.commit()
-        return TaskRead.model_validate(task)
+        return created
 
 
 async def update_status(sessions: Sessions, *, task_id: int, status: str) -> TaskRead:
     async with sessions() as session:
         task = await tasks.get_task(session, task_id)
-        task = await tasks.update_task(session, task, TaskUpdate(status=TaskStatus(status)))
+        await tasks.update_task(session, task, TaskUpdate(status=TaskStatus(status)))
+        updated = await tasks.read_task(session, task_id)  # as the endpoint answers
         await session.commit()
-        return TaskRead.model_validate(task)
+        return updated

@@ -15,7 +15,8 @@ _TASK_COLUMNS = """
     coalesce((SELECT array_agg(g.id ORDER BY g.name, g.id) FROM task_tags tt
               JOIN tags g ON g.id = tt.tag_id WHERE tt.task_id = t.id), '{}') AS tag_ids,
     coalesce((SELECT array_agg(g.name ORDER BY g.name, g.id) FROM task_tags tt
-              JOIN tags g ON g.id = tt.tag_id WHERE tt.task_id = t.id), '{}') AS tag_names
+              JOIN tags g ON g.id = tt.tag_id WHERE tt.task_id = t.id), '{}') AS tag_names,
+    (SELECT u.full_name FROM users u WHERE u.id = t.assignee_id) AS assignee_name
 """
 
 # What a hand-written app with a trash would check too: the task and its project are live.
@@ -58,7 +59,8 @@ PAGE_FILTERS = {
 
 def shape(row: asyncpg.Record) -> TaskShape:
     """For the equality check only: timed calls return the records as fetched."""
-    return task_shape(row, tags=list(zip(row["tag_ids"], row["tag_names"], strict=True)))
+    tags = list(zip(row["tag_ids"], row["tag_names"], strict=True))
+    return task_shape(row, tags=tags, assignee_name=row["assignee_name"])
 
 
 def shape_page(page: tuple[list[asyncpg.Record], Any]) -> list[TaskShape]:

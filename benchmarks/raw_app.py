@@ -39,6 +39,8 @@ def _user(authorization: str | None) -> int:
 
 def _task(row: asyncpg.Record) -> dict[str, Any]:
     task = dict(row)
+    name = task.pop("assignee_name")
+    task["assignee"] = None if name is None else {"id": task["assignee_id"], "full_name": name}
     names = task.pop("tag_names")
     task["tags"] = [
         {"id": tag_id, "name": name, "project_id": task["project_id"]}

@@ -10,9 +10,9 @@ def task_shape(
     row: Any,
     *,
     tags: Sequence[tuple[int, str]],
-    assignee_email: str | None = None,
+    assignee_name: str | None = None,
 ) -> TaskShape:
-    """(id, title, status, priority, project, assignee, due, tags, assignee email)."""
+    """(id, title, status, priority, project, assignee, due, tags, assignee's name)."""
 
     def get(key: str) -> Any:
         return row[key] if hasattr(row, "keys") else getattr(row, key)
@@ -27,5 +27,5 @@ def task_shape(
         get("assignee_id"),
         None if due is None else due.timestamp(),
         tuple((int(tag_id), str(name)) for tag_id, name in tags),
-        assignee_email,
+        assignee_name,
     )

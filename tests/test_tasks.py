@@ -7,7 +7,16 @@ import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.errors import InvalidCursorError, InvalidValueError, NotFoundError
-from taskflow.models import Project, Task, TaskPriority, TaskRead, TaskStatus, TaskUpdate, User
+from taskflow.models import (
+    Project,
+    Task,
+    TaskPriority,
+    TaskRead,
+    TaskStatus,
+    TaskUpdate,
+    User,
+    UserSummary,
+)
 from taskflow.services.pagination import encode_cursor
 from taskflow.services.tags import autocomplete_tags
 from taskflow.services.tasks import (
@@ -176,12 +185,13 @@ async def test_a_page_costs_the_same_statements_whatever_its_size(
     counts = []
     for limit in (1, 50):
         before = count_statements.count
-        page = await list_tasks(session, TaskFilter(member_id=owner.id), limit=limit)
+        filters = TaskFilter(member_id=owner.id)
+        page = await list_tasks(session, filters, limit=limit, with_assignee=True)
         payload = [TaskRead.model_validate(t) for t in page.items]
         assert all(len(item.tags) == 3 for item in payload)
         counts.append(count_statements.count - before)
         session.expunge_all()
-    assert counts == [2, 2]
+    assert counts == [2, 2]  # tasks, their tags (no assignees here to load)
 
 
 async def test_tampered_or_foreign_cursors_are_refused(session: AsyncSession) -> None:
@@ -319,7 +329,10 @@ async def test_setting_the_same_tags_twice_is_idempotent(session: AsyncSession) 
 
 
 async def test_the_read_path_returns_what_the_orm_path_does(session: AsyncSession) -> None:
-    _owner, project, tasks = await _project_with_tasks(session, 12)
+    owner, project, tasks = await _project_with_tasks(session, 12)
+    await update_task(
+        session, await get_task(session, tasks[1].id or 0), TaskUpdate(assignee_id=owner.id)
+    )
     tag_b, tag_a = await make_tag(session, project, "b"), await make_tag(session, project, "a")
     await update_task(
         session,
@@ -329,12 +342,15 @@ async def test_the_read_path_returns_what_the_orm_path_does(session: AsyncSessio
     session.expunge_all()
     for task in tasks:
         assert await read_task(session, task.id or 0) == TaskRead.model_validate(
-            await get_task(session, task.id or 0)
+            await get_task(session, task.id or 0, with_assignee=True)
         )
     assert [t.name for t in (await read_task(session, tasks[0].id or 0)).tags] == ["a", "b"]
+    assigned = await read_task(session, tasks[1].id or 0)
+    assert assigned.assignee == UserSummary(id=owner.id or 0, full_name=owner.full_name)
+    assert (await read_task(session, tasks[2].id or 0)).assignee is None
     for sort in TaskSort:
         filters = TaskFilter(project_id=project.id)
-        orm_page = await list_tasks(session, filters, sort=sort, limit=5)
+        orm_page = await list_tasks(session, filters, sort=sort, limit=5, with_assignee=True)
         read_page = await read_tasks(session, filters, sort=sort, limit=5)
         assert read_page.items == [TaskRead.model_validate(t) for t in orm_page.items]
         assert read_page.next_cursor == orm_page.next_cursor
@@ -364,7 +380,9 @@ async def test_pages_across_projects_match_the_plain_query(
         filters = TaskFilter(member_id=me.id, **extra)
         expected, cursor = [], None
         while True:
-            page = await list_tasks(session, filters, sort=sort, limit=4, cursor=cursor)
+            page = await list_tasks(
+                session, filters, sort=sort, limit=4, cursor=cursor, with_assignee=True
+            )
             expected += [TaskRead.model_validate(t) for t in page.items]
             if (cursor := page.next_cursor) is None:
                 break

@@ -17,7 +17,7 @@ from taskflow.models.tag import Tag, TagBase, TagCreate, TagRead, TagUpdate
 from taskflow.models.task import Task, TaskBase, TaskCreate, TaskRead, TaskUpdate
 from taskflow.models.task_tag import TaskTag
 from taskflow.models.trash import TrashItemRead, TrashKind
-from taskflow.models.user import User, UserBase, UserCreate, UserRead, UserUpdate
+from taskflow.models.user import User, UserBase, UserCreate, UserRead, UserSummary, UserUpdate
 
 __all__ = [
     "MemberRole",
@@ -50,6 +50,7 @@ __all__ = [
     "UserBase",
     "UserCreate",
     "UserRead",
+    "UserSummary",
     "UserUpdate",
     "utc_now",
 ]

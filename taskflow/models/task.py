@@ -19,6 +19,7 @@ from taskflow.models.base import (
 from taskflow.models.enums import TaskPriority, TaskStatus
 from taskflow.models.tag import TagRead
 from taskflow.models.task_tag import TaskTag
+from taskflow.models.user import UserSummary
 
 if TYPE_CHECKING:
     from taskflow.models.project import Project
@@ -86,3 +87,4 @@ class TaskUpdate(SQLModel):
 
 class TaskRead(TaskBase, RowRead):
     tags: list[TagRead] = []
+    assignee: UserSummary | None = None

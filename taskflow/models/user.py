@@ -6,14 +6,22 @@ import sqlalchemy as sa
 from pydantic import StrictBool
 from sqlmodel import Field, Relationship, SQLModel
 
-from taskflow.models.base import Email, IdMixin, Name, Password, RowRead, TimestampsMixin
+from taskflow.models.base import (
+    Email,
+    IdMixin,
+    Name,
+    Password,
+    ReadModel,
+    RowRead,
+    TimestampsMixin,
+)
 
 if TYPE_CHECKING:
     from taskflow.models.member import ProjectMember
     from taskflow.models.project import Project
     from taskflow.models.task import Task
 
-__all__ = ["User", "UserBase", "UserCreate", "UserRead", "UserUpdate"]
+__all__ = ["User", "UserBase", "UserCreate", "UserRead", "UserSummary", "UserUpdate"]
 
 
 class UserBase(SQLModel):
@@ -53,3 +61,13 @@ class UserUpdate(SQLModel):
 
 class UserRead(UserBase, RowRead):
     pass
+
+
+class UserSummary(ReadModel):
+    """A user as other records show them (a task's assignee): no email, nothing private.
+
+    Output only, read from stored rows, so the name needs none of UserBase's input rules.
+    """
+
+    id: int
+    full_name: str

@@ -140,7 +140,7 @@ async def get_task(session: AsyncSession, task_id: int, *, with_assignee: bool =
 _TASKS = SQLModel.metadata.tables["tasks"]
 # The model's attributes, not the table's columns: taskflow.services.visibility's rules
 # apply to statements that name the entity.
-_READ_FIELDS = tuple(name for name in TaskRead.model_fields if name != "tags")
+_READ_FIELDS = tuple(name for name in TaskRead.model_fields if name not in ("tags", "assignee"))
 _TASK_COLUMNS = {name: col(getattr(Task, name)) for name in _READ_FIELDS}
 TaskT = TypeVar("TaskT", Task, TaskRead)
 # Parses and validates a page of JSON straight into TaskRead, in one pass.
@@ -167,17 +167,33 @@ def _tags_json(dialect: str) -> Any:
     return query.scalar_subquery()
 
 
-def _task_json(dialect: str, columns: Mapping[str, Any], tags: Any) -> ColumnElement[str]:
-    """A task as one JSON object of TaskRead's fields, tags included, built by the database.
+@lru_cache
+def _assignee_json(dialect: str) -> Any:
+    """A task's assignee as a UserSummary-shaped JSON object, or NULL (correlated)."""
+    users = SQLModel.metadata.tables["users"]
+    pairs = (literal("id"), users.c.id, literal("full_name"), users.c.full_name)
+    built = func.json_build_object(*pairs) if dialect == "postgresql" else func.json_object(*pairs)
+    return sa_select(built).where(users.c.id == _TASKS.c.assignee_id).scalar_subquery()
+
+
+def _task_json(dialect: str, columns: Mapping[str, Any], adapt: Any = None) -> ColumnElement[str]:
+    """A task as one JSON object of TaskRead's fields, tags and assignee included, built by
+    the database. `adapt` re-targets the correlated subqueries at other task rows.
 
     The rows then reach pydantic as one JSON document, which it parses and validates in
     one pass: no per-column conversions by the driver and SQLAlchemy, no dicts in between.
     """
     pairs = [part for name in _READ_FIELDS for part in (literal(name), columns[name])]
+    tags, assignee = _tags_json(dialect), _assignee_json(dialect)
+    if adapt is not None:
+        tags, assignee = adapt.traverse(tags), adapt.traverse(assignee)
+    if dialect != "postgresql":  # json(): the subqueries' text goes in as JSON, not a string
+        tags, assignee = func.json(tags), func.json(assignee)
+    nested = (literal("tags"), tags, literal("assignee"), assignee)
     if dialect == "postgresql":
-        built = func.json_build_object(*pairs, literal("tags"), tags)
-    else:  # json(): the subquery's text goes in as an array, not as a string
-        built = func.json_object(*pairs, literal("tags"), func.json(tags))
+        built = func.json_build_object(*pairs, *nested)
+    else:
+        built = func.json_object(*pairs, *nested)
     # As text: the driver would otherwise decode PostgreSQL's json into dicts.
     return cast(built, String).label("task")
 
@@ -185,8 +201,9 @@ def _task_json(dialect: str, columns: Mapping[str, Any], tags: Any) -> ColumnEle
 @lru_cache
 def _read_by_id(dialect: str, *, visible: bool) -> Any:
     # Built once: constructing SQL expressions costs more than running this one.
-    task = _task_json(dialect, _TASK_COLUMNS, _tags_json(dialect))
-    query = sa_select(task).where(col(Task.id) == bindparam("task_id"))
+    query = sa_select(_task_json(dialect, _TASK_COLUMNS)).where(
+        col(Task.id) == bindparam("task_id")
+    )
     if visible:  # only to a member of the task's project (any role may read)
         membership = select(ProjectMember.project_id).where(
             col(ProjectMember.project_id) == col(Task.project_id),
@@ -407,7 +424,6 @@ def _list_statement(shape: _Shape) -> SelectOfScalar[Task]:
 
 @lru_cache(maxsize=512)
 def _read_statement(shape: _Shape, dialect: str) -> Any:
-    tags = _tags_json(dialect)
     per_project = "member_id" in shape.filters and "project_id" not in shape.filters
     # LATERAL is PostgreSQL's; SQLite, the embedded default, holds little enough to sort.
     # A tag filter goes from the tags to their tasks instead (see `_filtered`).
@@ -418,10 +434,10 @@ def _read_statement(shape: _Shape, dialect: str) -> Any:
         and "tag" not in shape.filters
     ):
         query, rows = _per_project_query(shape)
-        # The tags' subquery must follow the task rows it describes.
-        task = _task_json(dialect, rows.c, ClauseAdapter(rows).traverse(tags))
+        # The tags' and assignee's subqueries must follow the task rows they describe.
+        task = _task_json(dialect, rows.c, ClauseAdapter(rows))
         return hide_trashed(query.with_only_columns(task))
-    query = _list_statement(shape).with_only_columns(_task_json(dialect, _TASK_COLUMNS, tags))
+    query = _list_statement(shape).with_only_columns(_task_json(dialect, _TASK_COLUMNS))
     return hide_trashed(query)
 
 

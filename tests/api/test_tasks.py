@@ -40,8 +40,13 @@ async def test_create_returns_the_task_with_its_tags(
     assert body["tags"][0]["name"] == "bug"
     assert body["due_date"] in ("2031-01-01T12:00:00Z", "2031-01-01T12:00:00+00:00")
     assert body["status"] == "todo"
+    assert body["assignee"] == {"id": ids["member"], "full_name": "Test User"}
     fetched = await client.get(f"/api/v1/tasks/{body['id']}", headers=headers["admin"])
     assert fetched.json() == body
+    unassigned = await client.patch(
+        f"/api/v1/tasks/{body['id']}", json={"assignee_id": None}, headers=headers["member"]
+    )
+    assert unassigned.json()["assignee"] is None
 
 
 async def test_create_checks_membership_assignee_and_tags(
