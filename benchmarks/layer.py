@@ -69,16 +69,13 @@ async def create_task(
         task = await tasks.create_task(
             session, TaskCreate(title=title, project_id=project_id, tag_ids=tag_ids)
         )
-        assert task.id is not None
-        created = await tasks.read_task(session, task.id)  # as the endpoint answers
         await session.commit()
-        return created
+        return TaskRead.model_validate(task)
 
 
 async def update_status(sessions: Sessions, *, task_id: int, status: str) -> TaskRead:
     async with sessions() as session:
         task = await tasks.get_task(session, task_id)
-        await tasks.update_task(session, task, TaskUpdate(status=TaskStatus(status)))
-        updated = await tasks.read_task(session, task_id)  # as the endpoint answers
+        task = await tasks.update_task(session, task, TaskUpdate(status=TaskStatus(status)))
         await session.commit()
-        return updated
+        return TaskRead.model_validate(task)

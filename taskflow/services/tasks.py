@@ -19,6 +19,7 @@ from sqlalchemy import (
     delete,
     exists,
     func,
+    inspect,
     literal,
     literal_column,
     or_,
@@ -46,6 +47,7 @@ from taskflow.models import (
     TaskStatus,
     TaskTag,
     TaskUpdate,
+    User,
 )
 from taskflow.models.base import as_utc
 from taskflow.services.common import (
@@ -266,7 +268,14 @@ async def create_task(session: AsyncSession, data: TaskCreate) -> Task:
     session.add(task)
     await flush(session)
     await _set_tags(session, task, tags, replace=False)
+    await _set_assignee(session, task)
     return task
+
+
+async def _set_assignee(session: AsyncSession, task: Task) -> None:
+    """Load the task's assignee, so that TaskRead.model_validate(task) finds it (lazy="raise")."""
+    user = None if task.assignee_id is None else await session.get(User, task.assignee_id)
+    set_committed_value(task, "assignee", user)
 
 
 async def _set_tags(session: AsyncSession, task: Task, tags: list[Tag], *, replace: bool) -> None:
@@ -287,7 +296,10 @@ async def _set_tags(session: AsyncSession, task: Task, tags: list[Tag], *, repla
 
 
 async def update_task(session: AsyncSession, task: Task, data: TaskUpdate) -> Task:
-    """Apply the fields that were sent; `tag_ids` replaces the set. `task` needs its tags loaded."""
+    """Apply the fields that were sent; `tag_ids` replaces the set. `task` needs its tags loaded.
+
+    The task comes back with its assignee loaded too, ready for TaskRead.
+    """
     changes = data.model_dump(exclude_unset=True)
     tag_ids = changes.pop("tag_ids", None)
     project_id = changes.get("project_id", task.project_id)
@@ -305,6 +317,8 @@ async def update_task(session: AsyncSession, task: Task, data: TaskUpdate) -> Ta
     await flush(session)
     if tags is not None:
         await _set_tags(session, task, tags, replace=True)
+    if "assignee_id" in changes or "assignee" in inspect(task).unloaded:
+        await _set_assignee(session, task)
     return task
 
 
