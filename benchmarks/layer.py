@@ -75,7 +75,7 @@ async def create_task(
 
 async def update_status(sessions: Sessions, *, task_id: int, status: str) -> TaskRead:
     async with sessions() as session:
-        task = await tasks.get_task(session, task_id)
+        task = await tasks.get_task(session, task_id, with_assignee=True)
         task = await tasks.update_task(session, task, TaskUpdate(status=TaskStatus(status)))
         await session.commit()
         return TaskRead.model_validate(task)

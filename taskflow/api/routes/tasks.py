@@ -19,8 +19,9 @@ router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
 async def _task_for(
     session: SessionDep, task_id: int, user_id: int, permission: Permission
 ) -> Task:
-    """The task (tags loaded) if the caller's role in its project allows `permission`."""
-    task = await tasks.get_task(session, task_id)
+    """The task (tags and assignee loaded) if the caller's role in its project allows
+    `permission`."""
+    task = await tasks.get_task(session, task_id, with_assignee=True)
     await require_task_role(
         session, project_id=task.project_id, user_id=user_id, permission=permission
     )
