@@ -96,14 +96,16 @@ async def page(
     return rows, last
 
 
+# The caller's role in a live project (no row: not a member).
+MEMBERSHIP = (
+    "SELECT m.project_id AS id, m.role FROM project_members m "
+    "JOIN projects p ON p.id = m.project_id AND p.deleted_at IS NULL "
+    "WHERE m.project_id = $1 AND m.user_id = $2"
+)
+
+
 async def membership(conn: asyncpg.Connection, *, project_id: int, user_id: int) -> tuple[int, str]:
-    row = await conn.fetchrow(
-        "SELECT m.project_id AS id, m.role FROM project_members m "
-        "JOIN projects p ON p.id = m.project_id AND p.deleted_at IS NULL "
-        "WHERE m.project_id = $1 AND m.user_id = $2",
-        project_id,
-        user_id,
-    )
+    row = await conn.fetchrow(MEMBERSHIP, project_id, user_id)
     return int(row["id"]), str(row["role"])
 
 

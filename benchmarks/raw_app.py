@@ -14,7 +14,7 @@ import jwt
 import orjson
 from fastapi import FastAPI, Header, HTTPException, Request, Response
 
-from benchmarks.raw import _PAGE, GET_TASK, PAGE_FILTERS
+from benchmarks.raw import _PAGE, GET_TASK, MEMBERSHIP, PAGE_FILTERS
 
 SECRET = os.environ.get("SECRET_KEY", "")
 
@@ -56,12 +56,7 @@ async def get_task(
     user = _user(authorization)
     async with request.app.state.pool.acquire() as conn:
         row = await conn.fetchrow(GET_TASK, task_id)
-        if row is None or not await conn.fetchval(
-            "SELECT 1 FROM project_members m JOIN projects p ON p.id = m.project_id "
-            "AND p.deleted_at IS NULL WHERE m.project_id = $1 AND m.user_id = $2",
-            row["project_id"],
-            user,
-        ):
+        if row is None or not await conn.fetchrow(MEMBERSHIP, row["project_id"], user):
             raise HTTPException(404)
     return Response(orjson.dumps(_task(row)), media_type="application/json")
 

@@ -123,22 +123,18 @@ async def _require_project(s: AsyncSession, w: World) -> None:
             await _raises_not_found(call)
 
 
-async def _require_role(s: AsyncSession, w: World) -> None:
-    read = Permission.READ
-    live, gone = _id(w.live_project), _id(w.trashed_project)
-    assert await access.require_role(s, project_id=live, user_id=w.user_id, permission=read)
-    await _raises_not_found(
-        access.require_role(s, project_id=gone, user_id=w.user_id, permission=read)
-    )
+def _role_check(
+    require: Callable[..., Awaitable[MemberRole]],
+) -> Callable[[AsyncSession, World], Awaitable[None]]:
+    """A check for `access.require_role` or a function with its signature."""
 
+    async def check(s: AsyncSession, w: World) -> None:
+        read = Permission.READ
+        live, gone = _id(w.live_project), _id(w.trashed_project)
+        assert await require(s, project_id=live, user_id=w.user_id, permission=read)
+        await _raises_not_found(require(s, project_id=gone, user_id=w.user_id, permission=read))
 
-async def _require_task_role(s: AsyncSession, w: World) -> None:
-    read = Permission.READ
-    live, gone = _id(w.live_project), _id(w.trashed_project)
-    assert await access.require_task_role(s, project_id=live, user_id=w.user_id, permission=read)
-    await _raises_not_found(
-        access.require_task_role(s, project_id=gone, user_id=w.user_id, permission=read)
-    )
+    return check
 
 
 async def _get_membership(s: AsyncSession, w: World) -> None:
@@ -173,8 +169,8 @@ CHECKS: dict[str, Callable[[AsyncSession, World], Awaitable[None]]] = {
     "projects.get_project": _get_project,
     "projects.list_projects": _list_projects,
     "access.require_project": _require_project,
-    "access.require_role": _require_role,
-    "access.require_task_role": _require_task_role,
+    "access.require_role": _role_check(access.require_role),
+    "access.require_task_role": _role_check(access.require_task_role),
     "members.get_membership": _get_membership,
     "members.list_members": _list_members,
     "tags.autocomplete_tags": _autocomplete_tags,

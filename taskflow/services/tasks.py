@@ -17,7 +17,6 @@ from sqlalchemy import (
     case,
     cast,
     delete,
-    exists,
     func,
     inspect,
     literal,
@@ -56,6 +55,7 @@ from taskflow.services.common import (
     flush,
     insert_ignoring_conflicts,
 )
+from taskflow.services.members import get_membership
 from taskflow.services.pagination import Page, decode_cursor, encode_cursor
 from taskflow.services.tags import get_project_tags
 from taskflow.services.visibility import hide_trashed
@@ -323,25 +323,12 @@ async def update_task(session: AsyncSession, task: Task, data: TaskUpdate) -> Ta
     return task
 
 
-# Built once, like the other checks a write makes.
-_IS_MEMBER = hide_trashed(
-    sa_select(
-        exists().where(
-            col(ProjectMember.project_id) == bindparam("project_id"),
-            col(ProjectMember.user_id) == bindparam("user_id"),
-        )
-    )
-)
-
-
 async def _check_assignee(
     session: AsyncSession, *, project_id: int, assignee_id: int | None
 ) -> None:
     if assignee_id is None:
         return
-    params = {"project_id": project_id, "user_id": assignee_id}
-    is_member = (await execute_core(session, _IS_MEMBER, params)).scalar()
-    if not is_member:
+    if await get_membership(session, project_id=project_id, user_id=assignee_id) is None:
         raise InvalidValueError("the assignee must be a member of the task's project")
 
 
