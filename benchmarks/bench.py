@@ -72,10 +72,15 @@ class Timing:
         }
 
 
+_TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
 class QueryCounter:
     """Counts round trips: asyncpg's query log on raw connections; SQLAlchemy's events on
     the engine (its asyncpg adapter runs statements through prepared statements, which
-    asyncpg does not log), with BEGIN and COMMIT/ROLLBACK counted unless in autocommit."""
+    asyncpg does not log), with BEGIN and COMMIT/ROLLBACK counted unless in autocommit;
+    and asyncpg's log on the engine's connections too, for the prepared reads that
+    `fetch_all` sends to the driver directly (its transaction control is counted above)."""
 
     def __init__(self) -> None:
         self.count = 0
@@ -91,6 +96,14 @@ class QueryCounter:
         event.listen(sync_engine, "before_cursor_execute", self)
         for name in ("begin", "commit", "rollback"):
             event.listen(sync_engine, name, self._transaction_control)
+        event.listen(sync_engine, "connect", self._log_driver)
+
+    def _log_driver(self, dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.driver_connection.add_query_logger(self._driver_query)
+
+    def _driver_query(self, record: Any) -> None:
+        if not record.query.lstrip().upper().startswith(_TRANSACTION_CONTROL):
+            self.count += 1
 
     def _transaction_control(self, connection: Any) -> None:
         if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":

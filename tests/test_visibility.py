@@ -201,7 +201,16 @@ EXEMPT = {
     # Users are never trashed.
     **dict.fromkeys([f"users.{name}" for name in users.__all__], "users are not trashed"),
     # Generic helpers and the bulk loader, not queries of an entity.
-    **dict.fromkeys(["common.execute_core", "common.flush", "pagination.page_by_id"], "a helper"),
+    **dict.fromkeys(
+        [
+            "common.fetch_all",
+            "common.fetch_dicts",
+            "common.fetch_scalar",
+            "common.flush",
+            "pagination.page_by_id",
+        ],
+        "a helper",
+    ),
     **dict.fromkeys(
         [
             "bulk.copy_rows",

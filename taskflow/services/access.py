@@ -2,15 +2,15 @@
 
 from enum import StrEnum
 
-from sqlalchemy import and_, bindparam
+from sqlalchemy import String, and_, bindparam, type_coerce
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.errors import NotFoundError, PermissionDeniedError
 from taskflow.models import MemberRole, Project, ProjectMember
-from taskflow.services.common import execute_core
-from taskflow.services.visibility import hide_trashed, include_trashed
+from taskflow.services.common import fetch_scalar, prepared
+from taskflow.services.visibility import include_trashed
 
 __all__ = [
     "ROLE_PERMISSIONS",
@@ -64,12 +64,13 @@ async def require_project(
     return project, _allowed(MemberRole(role), permission)
 
 
-# Built once: every request that touches a project runs it.
-_ROLE_OF_MEMBER = sa_select(col(ProjectMember.role)).where(
+# Built once: every request that touches a project runs it. The role as the text it is
+# stored as (`_allowed` takes that), so no conversion keeps it from the driver path.
+_ROLE_OF_MEMBER = sa_select(type_coerce(col(ProjectMember.role), String)).where(
     col(ProjectMember.project_id) == bindparam("project_id"),
     col(ProjectMember.user_id) == bindparam("user_id"),
 )
-_ROLE = hide_trashed(_ROLE_OF_MEMBER)
+_ROLE = prepared(_ROLE_OF_MEMBER)
 
 
 _ROLE_IN_TRASHED_PROJECT = include_trashed(_ROLE_OF_MEMBER)
@@ -89,7 +90,7 @@ async def require_role(
     """
     params = {"project_id": project_id, "user_id": user_id}
     statement = _ROLE_IN_TRASHED_PROJECT if in_trash else _ROLE
-    role = (await execute_core(session, statement, params)).scalar()
+    role = await fetch_scalar(session, statement, params)
     if role is None:
         raise NotFoundError("project not found")
     return _allowed(MemberRole(role), permission)

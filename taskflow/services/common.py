@@ -1,12 +1,15 @@
 """Helpers every service uses: Core reads, flushing with error translation, portable upserts,
 LIKE escaping."""
 
-from collections.abc import Mapping
-from typing import Any
+import weakref
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
 
-from sqlalchemy import CursorResult, Executable, Table
+from sqlalchemy import ClauseElement, Dialect, Executable, Select, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -15,32 +18,129 @@ from taskflow.services.visibility import hide_trashed
 
 __all__ = [
     "escape_like",
-    "execute_core",
+    "fetch_all",
+    "fetch_dicts",
+    "fetch_scalar",
     "flush",
     "insert_ignoring_conflicts",
-    "row_dicts",
+    "prepared",
 ]
 
+StatementT = TypeVar("StatementT", bound=Executable)
 
-async def execute_core(
+_PREPARED = "taskflow_prepared"
+
+
+def prepared(statement: StatementT) -> StatementT:
+    """A read built once, at import or by a cached builder, with bind parameters for its
+    values: the visibility rules go in now, and `fetch_*` may send it straight to asyncpg.
+    """
+    return hide_trashed(statement).execution_options(**{_PREPARED: True})
+
+
+async def fetch_all(
     session: AsyncSession, statement: Executable, params: Mapping[str, Any] | None = None
-) -> CursorResult[Any]:
-    """Run a Core statement on the session's connection (and transaction, if any).
+) -> Sequence[Sequence[Any]]:
+    """The rows of a Core read on the session's connection (and transaction, if any).
 
     For reads that need no ORM objects: it skips the ORM's per-statement work (entity
     resolution, autoflush, identity map), which costs more than the statement itself on
-    the hot paths; pending ORM changes are therefore not flushed first. Statements built
-    once, with bind parameters, also skip SQL construction. Trashed rows stay hidden
-    (taskflow.services.visibility) as they are from ORM statements.
+    the hot paths; pending ORM changes are therefore not flushed first. Trashed rows stay
+    hidden (taskflow.services.visibility) as they are from ORM statements.
+
+    A `prepared` statement in a read-only session on PostgreSQL goes to asyncpg directly,
+    as SQL compiled once: SQLAlchemy's async adaptation (a greenlet per call, its cursor
+    and result objects) costs more CPU than asyncpg's whole execution of such a read. Only
+    statements whose values need no conversion by SQLAlchemy qualify, and only outside a
+    transaction, which the driver would not know of. If the driver fails, the statement
+    runs again through SQLAlchemy, so errors and lost connections are reported and
+    recovered from (pool invalidation) as for every other statement.
     """
     connection = await session.connection()
-    return await connection.execute(hide_trashed(statement), params)
+    statement = hide_trashed(statement)
+    found = _driver_form(connection, statement)
+    if found is not None:
+        driver, form = found
+        try:
+            return await driver.fetch(form.sql, *form.arguments(params))  # type: ignore[no-any-return]
+        except Exception:  # noqa: S110 - SQLAlchemy's path below reports it
+            pass
+    return (await connection.execute(statement, params)).all()
 
 
-def row_dicts(result: CursorResult[Any]) -> list[dict[str, Any]]:
-    """The rows as plain dicts: pydantic validates those natively, RowMapping through Python."""
-    keys = list(result.keys())
-    return [dict(zip(keys, row, strict=True)) for row in result]
+async def fetch_scalar(
+    session: AsyncSession, statement: Executable, params: Mapping[str, Any] | None = None
+) -> Any:
+    """The first column of the first row, or None without rows (see `fetch_all`)."""
+    rows = await fetch_all(session, statement, params)
+    return rows[0][0] if rows else None
+
+
+async def fetch_dicts(
+    session: AsyncSession,
+    statement: Select[Any],
+    params: Mapping[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """The rows as dicts by column name (see `fetch_all`): pydantic validates plain dicts
+    natively, row objects only through Python."""
+    keys = statement.selected_columns.keys()
+    rows = await fetch_all(session, statement, params)
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+class _DriverForm:
+    """A statement as asyncpg runs it: the SQL, and how to order its bound values."""
+
+    def __init__(self, compiled: SQLCompiler) -> None:
+        self.compiled = compiled
+        self.sql = compiled.string
+        self.order = tuple(compiled.positiontup or ())
+
+    def arguments(self, params: Mapping[str, Any] | None) -> list[Any]:
+        values = self.compiled.construct_params(params, escape_names=False)
+        return [values[name] for name in self.order]
+
+
+# Per prepared statement; the statements of lru_cached builders may be dropped, and with
+# them their entry.
+_driver_forms: "weakref.WeakKeyDictionary[Executable, _DriverForm | None]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _driver_form(
+    connection: AsyncConnection, statement: Executable
+) -> tuple[Any, _DriverForm] | None:
+    """The asyncpg connection and the statement's form for it, if it may go there."""
+    sync = connection.sync_connection
+    if (
+        sync is None
+        or sync.dialect.driver != "asyncpg"
+        or not statement.get_execution_options().get(_PREPARED)
+        or sync.get_execution_options().get("isolation_level") != "AUTOCOMMIT"
+        or sync.invalidated
+    ):
+        return None
+    if statement not in _driver_forms:
+        _driver_forms[statement] = _compile_for_driver(statement, sync.dialect)
+    form = _driver_forms[statement]
+    return None if form is None else (sync.connection.driver_connection, form)
+
+
+def _compile_for_driver(statement: Executable, dialect: Dialect) -> _DriverForm | None:
+    """The driver form, or None when a value needs SQLAlchemy's conversions (or expansion)."""
+    if not isinstance(statement, ClauseElement):
+        return None
+    compiled = statement.compile(dialect=dialect)
+    if not isinstance(compiled, SQLCompiler) or "POSTCOMPILE" in compiled.string:
+        return None
+    bound = (bind.type for bind in compiled.binds.values())
+    if any(kind.dialect_impl(dialect).bind_processor(dialect) for kind in bound):
+        return None
+    columns = getattr(statement, "selected_columns", ())
+    if any(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns):
+        return None
+    return _DriverForm(compiled)
 
 
 async def flush(session: AsyncSession) -> None:

@@ -5,14 +5,14 @@ from functools import lru_cache
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import Select, String, bindparam, delete, func, tuple_
+from sqlalchemy import DateTime, Select, String, bindparam, delete, func, tuple_, type_coerce
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.errors import InvalidCursorError, InvalidValueError, NotFoundError
 from taskflow.models import Tag, TagCreate, TagRead
-from taskflow.services.common import escape_like, execute_core, flush, row_dicts
+from taskflow.services.common import escape_like, fetch_dicts, flush, prepared
 from taskflow.services.pagination import Page, decode_cursor, encode_cursor
 from taskflow.services.visibility import hide_trashed
 
@@ -53,7 +53,7 @@ async def autocomplete_tags(
             raise InvalidCursorError("the cursor is malformed")
         params |= {"key": key, "last_id": last_id}
     query = _autocomplete_query(after_cursor=cursor is not None)
-    rows = row_dicts(await execute_core(session, query, params))
+    rows = await fetch_dicts(session, query, params)
     items = _TAG_READS.validate_python(rows[:limit])
     next_cursor = None
     if len(rows) > limit:
@@ -70,7 +70,9 @@ def _autocomplete_query(*, after_cursor: bool) -> Select[Any]:
     tag_id, name = col(Tag.id), col(Tag.name)
     lowered = func.lower(name).label("sort_key")
     pattern = func.lower(bindparam("prefix", type_=String) + "%")
-    columns = (tag_id, col(Tag.project_id), name, col(Tag.created_at), lowered)
+    # TagRead makes the time aware UTC itself: no conversion keeps the read from the driver.
+    created_at = type_coerce(col(Tag.created_at), DateTime(timezone=True)).label("created_at")
+    columns = (tag_id, col(Tag.project_id), name, created_at, lowered)
     query = (
         sa_select(*columns)
         .where(col(Tag.project_id) == bindparam("project_id"))
@@ -80,7 +82,7 @@ def _autocomplete_query(*, after_cursor: bool) -> Select[Any]:
         query = query.where(
             tuple_(lowered, tag_id) > tuple_(bindparam("key"), bindparam("last_id"))
         )
-    return hide_trashed(query.order_by(lowered, tag_id).limit(bindparam("limit")))
+    return prepared(query.order_by(lowered, tag_id).limit(bindparam("limit")))
 
 
 async def delete_tag(session: AsyncSession, *, project_id: int, tag_id: int) -> None:

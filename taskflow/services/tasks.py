@@ -51,9 +51,10 @@ from taskflow.models import (
 from taskflow.models.base import as_utc
 from taskflow.services.common import (
     escape_like,
-    execute_core,
+    fetch_all,
     flush,
     insert_ignoring_conflicts,
+    prepared,
 )
 from taskflow.services.members import get_membership
 from taskflow.services.pagination import Page, decode_cursor, encode_cursor
@@ -213,12 +214,12 @@ def _read_by_id(dialect: str, *, visible: bool) -> Any:
             col(ProjectMember.user_id) == bindparam("member_id"),
         )
         query = query.where(membership.exists())
-    return hide_trashed(query)
+    return prepared(query)
 
 
 async def _read(session: AsyncSession, statement: Any, **params: Any) -> list[TaskRead]:
     # Core rows on the session's connection: nothing for the ORM to track.
-    tasks = (await execute_core(session, statement, params)).scalars().all()
+    tasks = [row[0] for row in await fetch_all(session, statement, params)]
     reads = _TASK_READS.validate_json(f"[{','.join(tasks)}]")
     if _dialect(session) != "postgresql":
         for read in reads:
@@ -438,9 +439,9 @@ def _read_statement(shape: _Shape, dialect: str) -> Any:
         query, rows = _per_project_query(shape)
         # The tags' and assignee's subqueries must follow the task rows they describe.
         task = _task_json(dialect, rows.c, ClauseAdapter(rows))
-        return hide_trashed(query.with_only_columns(task))
+        return prepared(query.with_only_columns(task))
     query = _list_statement(shape).with_only_columns(_task_json(dialect, _TASK_COLUMNS))
-    return hide_trashed(query)
+    return prepared(query)
 
 
 def _per_project_query(shape: _Shape) -> tuple[Any, Any]:

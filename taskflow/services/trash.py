@@ -18,7 +18,7 @@ from taskflow.errors import ConflictError, InvalidCursorError, NotFoundError
 from taskflow.models import Project, ProjectMember, Task, TrashItemRead, TrashKind, utc_now
 from taskflow.models.base import as_utc
 from taskflow.services.access import Permission, require_task_role
-from taskflow.services.common import execute_core, row_dicts
+from taskflow.services.common import fetch_dicts
 from taskflow.services.pagination import Page, decode_cursor, encode_cursor
 from taskflow.services.visibility import include_trashed
 
@@ -173,7 +173,7 @@ async def list_trash(
         (deleted_at, kind), last_id = _parse_key(decode_cursor(cursor, "-deleted_at"))
         query = query.where(tuple_(*key) < tuple_(deleted_at, kind, last_id))
     query = query.order_by(*(column.desc() for column in key)).limit(limit + 1)
-    rows = row_dicts(await execute_core(session, include_trashed(query)))
+    rows = await fetch_dicts(session, include_trashed(query))
     items = _ITEMS.validate_python(rows[:limit])
     next_cursor = None
     if len(rows) > limit:

@@ -11,8 +11,7 @@ from taskflow.errors import MissingReferenceError, NotFoundError, ReferencedErro
 from taskflow.models import User, UserCreate, UserUpdate
 from taskflow.models.base import has_control_characters, lookup_email
 from taskflow.security import hash_password, verify_and_update_password
-from taskflow.services.common import execute_core, flush
-from taskflow.services.visibility import hide_trashed
+from taskflow.services.common import fetch_scalar, flush, prepared
 
 __all__ = [
     "authenticate",
@@ -43,8 +42,7 @@ async def get_user(session: AsyncSession, user_id: int) -> User:
 
 
 _USERS = SQLModel.metadata.tables[User.__tablename__]
-# Users are never trashed; marked as checked so that each run skips adding the rules.
-_IS_ACTIVE = hide_trashed(sa_select(_USERS.c.is_active).where(_USERS.c.id == bindparam("user_id")))
+_IS_ACTIVE = prepared(sa_select(_USERS.c.is_active).where(_USERS.c.id == bindparam("user_id")))
 
 
 async def is_active_user(session: AsyncSession, user_id: int) -> bool:
@@ -52,7 +50,7 @@ async def is_active_user(session: AsyncSession, user_id: int) -> bool:
 
     What authentication checks on every request, so built once and run through Core.
     """
-    return bool((await execute_core(session, _IS_ACTIVE, {"user_id": user_id})).scalar())
+    return bool(await fetch_scalar(session, _IS_ACTIVE, {"user_id": user_id}))
 
 
 async def get_user_by_email(session: AsyncSession, email: str) -> User | None:

@@ -4,7 +4,7 @@ A task is visible while neither it nor its project is in the trash; a project wh
 not; a membership or a tag while its project is not (so everything in a trashed project
 disappears with it, and membership checks fail there). The rules are SQLAlchemy
 loader criteria: added to every ORM statement a Session runs (the `do_orm_execute` hook
-below) and to every Core read `common.execute_core` runs, they reach each occurrence of
+below) and to every Core read `common.fetch_all` runs, they reach each occurrence of
 the entity, subqueries included. Queries written with the models' attributes are covered
 without a condition of their own; the trash itself opts out with `INCLUDE_TRASHED`.
 """

@@ -1,0 +1,165 @@
+"""`fetch_all` and friends: prepared reads reach asyncpg directly only where that is safe.
+
+On PostgreSQL a prepared statement in a read-only (autocommit) session skips SQLAlchemy's
+async adaptation. These tests pin down when it does, that it returns what SQLAlchemy
+would, and that failures still come out, and recover, as SQLAlchemy's.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import Integer, String, TypeDecorator, bindparam, func, literal_column, text
+from sqlalchemy import select as sa_select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from taskflow.config import Settings
+from taskflow.database import create_engine, create_session_factory
+from taskflow.errors import NotFoundError
+from taskflow.services import tags, tasks, users
+from taskflow.services.access import Permission, require_role
+from taskflow.services.common import fetch_all, fetch_dicts, fetch_scalar, prepared
+from taskflow.services.tasks import TaskFilter, TaskSort
+
+_NOW = prepared(sa_select(func.clock_timestamp().label("now"), func.now().label("began")))
+_DIVIDE = prepared(sa_select(literal_column("10") / bindparam("by", type_=Integer)))
+
+
+class _Shout(TypeDecorator[str]):
+    """A type whose results SQLAlchemy converts: the driver alone would not."""
+
+    impl = String
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        return None if value is None else str(value).upper()
+
+
+_SHOUT = prepared(sa_select(bindparam("word", type_=String).cast(_Shout()).label("word")))
+
+
+@pytest.fixture
+async def pg_engine(backend: str, database_url: str) -> AsyncIterator[AsyncEngine]:
+    if backend != "postgresql":
+        pytest.skip("the driver path is asyncpg's")
+    engine = create_engine(Settings(database_url=database_url, pool_size=1))
+    yield engine
+    await engine.dispose()
+
+
+class _DriverLog:
+    """What asyncpg itself ran on a session's connection (SQLAlchemy's adapter runs its
+    statements as prepared statements, which asyncpg's query log does not show)."""
+
+    def __init__(self) -> None:
+        self.queries: list[str] = []
+
+    def __call__(self, record: Any) -> None:
+        self.queries.append(record.query)
+
+    async def attach(self, session: AsyncSession) -> None:
+        connection = await session.connection()
+        assert connection.sync_connection is not None
+        connection.sync_connection.connection.driver_connection.add_query_logger(self)  # type: ignore[union-attr]
+
+
+async def test_reads_in_read_only_sessions_go_to_the_driver(pg_engine: AsyncEngine) -> None:
+    log = _DriverLog()
+    async with create_session_factory(pg_engine, read_only=True)() as session:
+        await log.attach(session)
+        first = await fetch_dicts(session, _NOW)
+        await asyncio.sleep(0.01)
+        second = await fetch_dicts(session, _NOW)
+    assert len(log.queries) == 2
+    assert "clock_timestamp()" in log.queries[0]
+    # Autocommit: each read is its own transaction.
+    assert second[0]["began"] > first[0]["began"]
+    assert isinstance(first[0]["now"], datetime)
+    assert first[0]["now"].utcoffset() is not None
+
+
+async def test_reads_in_transactions_stay_with_sqlalchemy(pg_engine: AsyncEngine) -> None:
+    log = _DriverLog()
+    async with create_session_factory(pg_engine)() as session:
+        await log.attach(session)
+        first = await fetch_dicts(session, _NOW)
+        await asyncio.sleep(0.01)
+        second = await fetch_dicts(session, _NOW)
+    # The driver would not know of the transaction SQLAlchemy opened.
+    assert not [query for query in log.queries if query.startswith("SELECT")]
+    assert second[0]["began"] == first[0]["began"]
+    assert second[0]["now"] > first[0]["now"]
+
+
+async def test_ad_hoc_statements_stay_with_sqlalchemy(pg_engine: AsyncEngine) -> None:
+    log = _DriverLog()
+    ad_hoc: Any = sa_select(literal_column("1").label("one"))
+    async with create_session_factory(pg_engine, read_only=True)() as session:
+        await log.attach(session)
+        assert await fetch_scalar(session, ad_hoc) == 1
+    assert log.queries == []
+
+
+async def test_values_sqlalchemy_converts_are_converted(pg_engine: AsyncEngine) -> None:
+    log = _DriverLog()
+    async with create_session_factory(pg_engine, read_only=True)() as session:
+        await log.attach(session)
+        assert await fetch_scalar(session, _SHOUT, {"word": "quiet"}) == "QUIET"
+    assert log.queries == []
+
+
+async def test_a_failing_read_is_reported_as_sqlalchemy_reports_it(pg_engine: AsyncEngine) -> None:
+    async with create_session_factory(pg_engine, read_only=True)() as session:
+        assert (await fetch_all(session, _DIVIDE, {"by": 2}))[0][0] == 5
+        with pytest.raises(DBAPIError, match="division by zero"):
+            await fetch_all(session, _DIVIDE, {"by": 0})
+        # The session is still usable: autocommit, nothing left aborted.
+        assert (await fetch_all(session, _DIVIDE, {"by": 1}))[0][0] == 10
+
+
+async def test_a_lost_connection_is_replaced_as_on_sqlalchemys_path(database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no server connections to lose")
+    # No ping on checkout: the dead connection is found by the read itself.
+    engine = create_engine(
+        Settings(database_url=database_url, pool_size=1, pool_ping_idle_seconds=3600)
+    )
+    readers = create_session_factory(engine, read_only=True)
+    try:
+        async with readers() as session:
+            await fetch_dicts(session, _NOW)
+            pid = await fetch_scalar(session, prepared(sa_select(func.pg_backend_pid())))
+        admin = create_engine(Settings(database_url=database_url, database_null_pool=True))
+        async with admin.connect() as connection:
+            await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        await admin.dispose()
+        with pytest.raises(DBAPIError) as failed:
+            async with readers() as session:
+                await fetch_dicts(session, _NOW)
+        assert failed.value.connection_invalidated
+        async with readers() as session:
+            assert len(await fetch_dicts(session, _NOW)) == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_the_hot_reads_take_the_driver_path(pg_engine: AsyncEngine) -> None:
+    # What every request runs (authentication, the role check) and the task reads: if a
+    # change makes one of them need SQLAlchemy's conversions, it should be on purpose.
+    log = _DriverLog()
+    async with create_session_factory(pg_engine, read_only=True)() as session:
+        await log.attach(session)
+        assert not await users.is_active_user(session, 2**31 - 1)
+        with pytest.raises(NotFoundError):
+            await require_role(session, project_id=1, user_id=1, permission=Permission.READ)
+        with pytest.raises(NotFoundError):
+            await tasks.read_task(session, 1, member_id=1)
+        for sort in TaskSort:
+            page = await tasks.read_tasks(session, TaskFilter(member_id=1), sort=sort)
+            assert page.items == []
+        await tags.autocomplete_tags(session, project_id=1, prefix="a")
+    assert len(log.queries) == 3 + len(TaskSort) + 1
