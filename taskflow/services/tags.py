@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.errors import InvalidCursorError, InvalidValueError, NotFoundError
 from taskflow.models import Tag, TagCreate, TagRead
-from taskflow.services.common import escape_like, fetch_dicts, flush, prepared
+from taskflow.services.common import escape_like, fetch_dicts, flush, literal_limit, prepared
 from taskflow.services.pagination import Page, decode_cursor, encode_cursor
 from taskflow.services.visibility import hide_trashed
 
@@ -45,14 +45,13 @@ async def autocomplete_tags(
     params: dict[str, object] = {
         "project_id": project_id,
         "prefix": escape_like(prefix.strip()),
-        "limit": limit + 1,
     }
     if cursor is not None:
         key, last_id = decode_cursor(cursor, "name")
         if not isinstance(key, str):
             raise InvalidCursorError("the cursor is malformed")
         params |= {"key": key, "last_id": last_id}
-    query = _autocomplete_query(after_cursor=cursor is not None)
+    query = _autocomplete_query(after_cursor=cursor is not None, limit=limit + 1)
     rows = await fetch_dicts(session, query, params)
     items = _TAG_READS.validate_python(rows[:limit])
     next_cursor = None
@@ -62,7 +61,7 @@ async def autocomplete_tags(
 
 
 @lru_cache
-def _autocomplete_query(*, after_cursor: bool) -> Select[Any]:
+def _autocomplete_query(*, after_cursor: bool, limit: int) -> Select[Any]:
     # Built once per shape, values bound per call: building it cost more than running it.
     # lower(name) LIKE 'x%' matches the PostgreSQL index (project_id, lower(name) text_pattern_ops).
     # Lower-cased by the database on both sides: Python's lower() differs for some letters.
@@ -82,7 +81,7 @@ def _autocomplete_query(*, after_cursor: bool) -> Select[Any]:
         query = query.where(
             tuple_(lowered, tag_id) > tuple_(bindparam("key"), bindparam("last_id"))
         )
-    return prepared(query.order_by(lowered, tag_id).limit(bindparam("limit")))
+    return prepared(query.order_by(lowered, tag_id).limit(literal_limit(limit)))
 
 
 async def delete_tag(session: AsyncSession, *, project_id: int, tag_id: int) -> None:

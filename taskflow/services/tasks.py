@@ -54,6 +54,7 @@ from taskflow.services.common import (
     fetch_all,
     flush,
     insert_ignoring_conflicts,
+    literal_limit,
     prepared,
 )
 from taskflow.services.members import get_membership
@@ -371,6 +372,7 @@ class _Shape:
     filters: frozenset[str]  # the names of the filters that are set
     sort: TaskSort
     after: str  # "" (first page), "key", or "null" (past the tasks without a due date)
+    limit: int  # in the SQL itself: see `common.literal_limit`
 
 
 @dataclass(frozen=True)
@@ -394,7 +396,7 @@ class _Page:
             key = _parse_key(sort, key)
             after = "null" if key is None else "key"
             params |= {"after_id": last_id} | ({} if key is None else {"after_key": key})
-        return cls(_Shape(present, sort, after), params | {"limit": limit})
+        return cls(_Shape(present, sort, after, limit), params)
 
 
 def list_query(
@@ -420,9 +422,7 @@ def _list_statement(shape: _Shape) -> SelectOfScalar[Task]:
     query = _filtered(select(Task), shape.filters)
     if shape.after:
         query = query.where(_after(shape.sort, null_key=shape.after == "null"))
-    return hide_trashed(
-        query.order_by(*_order(shape.sort)).limit(bindparam("limit", type_=Integer))
-    )
+    return hide_trashed(query.order_by(*_order(shape.sort)).limit(literal_limit(shape.limit)))
 
 
 @lru_cache(maxsize=512)
@@ -463,7 +463,7 @@ def _per_project_query(shape: _Shape) -> tuple[Any, Any]:
         inner = inner.where(_after(shape.sort, null_key=shape.after == "null"))
     rows = (
         inner.order_by(*_order(shape.sort))
-        .limit(bindparam("limit", type_=Integer))
+        .limit(literal_limit(shape.limit))
         .subquery()
         .lateral("t")
     )
@@ -473,7 +473,7 @@ def _per_project_query(shape: _Shape) -> tuple[Any, Any]:
         .select_from(mine)
         .join(rows, true())
         .order_by(*(c.desc() if shape.sort.descending else c.asc() for c in order))
-        .limit(bindparam("limit", type_=Integer))
+        .limit(literal_limit(shape.limit))
     )
     return query, rows
 
