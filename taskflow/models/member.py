@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlmodel import Field, Relationship, SQLModel, UniqueConstraint
 
-from taskflow.models.base import Id, IdMixin, ReadModel, enum_column, utc_now
+from taskflow.models.base import Id, IdMixin, InputModel, ReadModel, enum_column, utc_now
 from taskflow.models.enums import MemberRole
 
 if TYPE_CHECKING:
@@ -49,11 +49,11 @@ class ProjectMember(ProjectMemberBase, IdMixin, table=True):
     )
 
 
-class ProjectMemberCreate(ProjectMemberBase):
+class ProjectMemberCreate(ProjectMemberBase, InputModel):
     pass
 
 
-class ProjectMemberUpdate(SQLModel):
+class ProjectMemberUpdate(InputModel):
     role: MemberRole = Field(default=None)
 
 

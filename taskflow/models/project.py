@@ -7,6 +7,7 @@ from sqlmodel import Field, Index, Relationship, SQLModel
 from taskflow.models.base import (
     IN_TRASH,
     IdMixin,
+    InputModel,
     Name,
     RowRead,
     Text,
@@ -49,11 +50,11 @@ class Project(TrashMixin, TimestampsMixin, ProjectBase, IdMixin, table=True):
     )
 
 
-class ProjectCreate(ProjectBase):
+class ProjectCreate(ProjectBase, InputModel):
     pass
 
 
-class ProjectUpdate(SQLModel):
+class ProjectUpdate(InputModel):
     name: Name = Field(default=None, max_length=200)
     description: Text | None = Field(default=None, max_length=1000)
 

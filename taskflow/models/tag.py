@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Field, Relationship, SQLModel, UniqueConstraint
 
-from taskflow.models.base import CreatedAtMixin, IdMixin, Name, ReadModel, UTCDatetime
+from taskflow.models.base import CreatedAtMixin, IdMixin, InputModel, Name, ReadModel, UTCDatetime
 from taskflow.models.task_tag import TaskTag
 
 if TYPE_CHECKING:
@@ -36,11 +36,11 @@ class Tag(CreatedAtMixin, TagBase, IdMixin, table=True):
     )
 
 
-class TagCreate(TagBase):
+class TagCreate(TagBase, InputModel):
     pass
 
 
-class TagUpdate(SQLModel):
+class TagUpdate(InputModel):
     name: Name = Field(default=None, max_length=50)
 
 

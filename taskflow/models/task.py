@@ -8,6 +8,7 @@ from taskflow.models.base import (
     IN_TRASH,
     Id,
     IdMixin,
+    InputModel,
     Name,
     RowRead,
     Text,
@@ -69,11 +70,11 @@ class Task(TrashMixin, TimestampsMixin, TaskBase, IdMixin, table=True):
     )
 
 
-class TaskCreate(TaskBase):
+class TaskCreate(TaskBase, InputModel):
     tag_ids: list[Id] = Field(default_factory=list, max_length=50)
 
 
-class TaskUpdate(SQLModel):
+class TaskUpdate(InputModel):
     # Omitted means "keep"; explicit null is refused except where the column is nullable.
     title: Name = Field(default=None, max_length=300)
     description: Text | None = Field(default=None, max_length=2000)

@@ -9,6 +9,7 @@ from sqlmodel import Field, Relationship, SQLModel
 from taskflow.models.base import (
     Email,
     IdMixin,
+    InputModel,
     Name,
     Password,
     ReadModel,
@@ -48,11 +49,11 @@ class User(TimestampsMixin, UserBase, IdMixin, table=True):
     )
 
 
-class UserCreate(UserBase):
+class UserCreate(UserBase, InputModel):
     password: Password
 
 
-class UserUpdate(SQLModel):
+class UserUpdate(InputModel):
     # Non-optional types with a None default: omitted means "keep", explicit null is refused.
     full_name: Name = Field(default=None, max_length=100)
     password: Password = Field(default=None)
