@@ -15,13 +15,16 @@ import orjson
 from fastapi import FastAPI, Header, HTTPException, Request, Response
 
 from benchmarks.raw import _PAGE, GET_TASK, MEMBERSHIP, PAGE_FILTERS
+from taskflow.config import Settings
 
 SECRET = os.environ.get("SECRET_KEY", "")
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    app.state.pool = await asyncpg.create_pool(os.environ["BENCH_DSN"], min_size=2, max_size=10)
+    # As many connections as the app's pool holds.
+    size = Settings().pool_size
+    app.state.pool = await asyncpg.create_pool(os.environ["BENCH_DSN"], min_size=2, max_size=size)
     yield
     await app.state.pool.close()
 

@@ -48,8 +48,12 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     database_echo: bool = False
-    pool_size: int = 10
-    max_overflow: int = 20
+    # A fixed pool by default: SQLAlchemy closes an overflow connection as soon as it is
+    # returned, so sustained concurrency above pool_size opened and closed a connection
+    # per request (a sixth more CPU per request at 16 concurrent requests, measured).
+    # Size it so that workers x pool_size stays within the server's max_connections.
+    pool_size: int = 20
+    max_overflow: int = 0
     pool_recycle_seconds: int = 1800
     pool_pre_ping: bool = True
     # ...for connections idle at least this long (0: every checkout, like SQLAlchemy's).

@@ -45,7 +45,7 @@ def test_default_is_the_embedded_sqlite_database(monkeypatch: pytest.MonkeyPatch
     monkeypatch.delenv("DATABASE_URL", raising=False)
     settings = Settings(_env_file=None)
     assert settings.database_url == DEFAULT_DATABASE_URL
-    assert (settings.pool_size, settings.max_overflow, settings.pool_pre_ping) == (10, 20, True)
+    assert (settings.pool_size, settings.max_overflow, settings.pool_pre_ping) == (20, 0, True)
 
 
 async def test_postgresql_engine_uses_the_configured_pool() -> None:

@@ -77,7 +77,7 @@ async def fetch_all(
     runs again through SQLAlchemy, so errors and lost connections are reported and
     recovered from (pool invalidation) as for every other statement.
     """
-    connection = await session.connection()
+    connection = await _connection(session)
     statement = hide_trashed(statement)
     found = _driver_form(connection, statement)
     if found is not None:
@@ -107,6 +107,24 @@ async def fetch_dicts(
     keys = statement.selected_columns.keys()
     rows = await fetch_all(session, statement, params)
     return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+_CONNECTION = "taskflow_connection"
+
+
+async def _connection(session: AsyncSession) -> AsyncConnection:
+    """The session's connection, remembered for as long as its transaction lasts.
+
+    Asking the session again costs a greenlet switch, which also makes the statement
+    after it slower: together about a third of a point read on the driver path.
+    """
+    transaction = session.sync_session.get_transaction()
+    remembered = session.info.get(_CONNECTION)
+    if transaction is not None and remembered is not None and remembered[0] is transaction:
+        return remembered[1]  # type: ignore[no-any-return]
+    connection = await session.connection()
+    session.info[_CONNECTION] = (session.sync_session.get_transaction(), connection)
+    return connection
 
 
 class _DriverForm:
