@@ -19,7 +19,6 @@ from sqlalchemy import (
     delete,
     func,
     inspect,
-    literal,
     literal_column,
     or_,
     true,
@@ -156,12 +155,19 @@ def _dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
+def _key(name: str) -> ColumnElement[str]:
+    """A JSON key written into the SQL: as bound values, the keys of a page's objects were
+    20 parameters for the driver to encode and the server to bind on every execution."""
+    assert name.isidentifier(), name  # field names only: nothing to quote
+    return literal_column(f"'{name}'", String)
+
+
 @lru_cache
 def _tags_json(dialect: str) -> Any:
     """A task's tags as a JSON array of TagRead-shaped objects, by name (correlated)."""
     tags, links = SQLModel.metadata.tables["tags"], SQLModel.metadata.tables["task_tags"]
     fields = ("id", "project_id", "name", "created_at")
-    pairs = [part for name in fields for part in (literal(name), tags.c[name])]
+    pairs = [part for name in fields for part in (_key(name), tags.c[name])]
     joined = links.join(tags, tags.c.id == links.c.tag_id)
     if dialect == "postgresql":
         ordered = aggregate_order_by(func.json_build_object(*pairs), tags.c.name)
@@ -176,7 +182,7 @@ def _tags_json(dialect: str) -> Any:
 def _assignee_json(dialect: str) -> Any:
     """A task's assignee as a UserSummary-shaped JSON object, or NULL (correlated)."""
     users = SQLModel.metadata.tables["users"]
-    pairs = (literal("id"), users.c.id, literal("full_name"), users.c.full_name)
+    pairs = (_key("id"), users.c.id, _key("full_name"), users.c.full_name)
     built = func.json_build_object(*pairs) if dialect == "postgresql" else func.json_object(*pairs)
     return sa_select(built).where(users.c.id == _TASKS.c.assignee_id).scalar_subquery()
 
@@ -188,13 +194,13 @@ def _task_json(dialect: str, columns: Mapping[str, Any], adapt: Any = None) -> C
     The rows then reach pydantic as one JSON document, which it parses and validates in
     one pass: no per-column conversions by the driver and SQLAlchemy, no dicts in between.
     """
-    pairs = [part for name in _READ_FIELDS for part in (literal(name), columns[name])]
+    pairs = [part for name in _READ_FIELDS for part in (_key(name), columns[name])]
     tags, assignee = _tags_json(dialect), _assignee_json(dialect)
     if adapt is not None:
         tags, assignee = adapt.traverse(tags), adapt.traverse(assignee)
     if dialect != "postgresql":  # json(): the subqueries' text goes in as JSON, not a string
         tags, assignee = func.json(tags), func.json(assignee)
-    nested = (literal("tags"), tags, literal("assignee"), assignee)
+    nested = (_key("tags"), tags, _key("assignee"), assignee)
     if dialect == "postgresql":
         built = func.json_build_object(*pairs, *nested)
     else:
