@@ -47,6 +47,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
             "prepared_statement_cache_size": 0,
             "prepared_statement_name_func": lambda: f"__asyncpg_{uuid4()}__",
         }
+    elif not settings.database_jit and not settings.is_sqlite:
+        # A startup parameter: transaction poolers refuse those they do not know.
+        connect_args["server_settings"] = {"jit": "off"}
     engine = create_async_engine(settings.database_url, connect_args=connect_args, **kwargs)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
