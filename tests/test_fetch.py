@@ -10,10 +10,21 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 import pytest
-from sqlalchemy import Integer, String, TypeDecorator, bindparam, func, literal_column, text
+from sqlalchemy import (
+    Float,
+    Integer,
+    String,
+    TypeDecorator,
+    bindparam,
+    event,
+    func,
+    literal_column,
+    text,
+)
 from sqlalchemy import select as sa_select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -174,3 +185,46 @@ async def test_connections_run_without_jit_unless_asked(pg_engine: AsyncEngine) 
     async with with_jit.connect() as connection:
         assert await connection.scalar(text("SELECT current_setting('jit')")) == "on"
     await with_jit.dispose()
+
+
+async def test_statement_listeners_see_every_read(pg_engine: AsyncEngine) -> None:
+    # Tracing and statement counters listen to SQLAlchemy's events: reads stay in view.
+    seen: list[str] = []
+
+    def listener(*args: Any) -> None:
+        seen.append(args[2])
+
+    log = _DriverLog()
+    event.listen(pg_engine.sync_engine, "before_cursor_execute", listener)
+    try:
+        async with create_session_factory(pg_engine, read_only=True)() as session:
+            await log.attach(session)
+            await fetch_dicts(session, _NOW)
+    finally:
+        event.remove(pg_engine.sync_engine, "before_cursor_execute", listener)
+    assert log.queries == []
+    assert any("clock_timestamp" in statement for statement in seen)
+
+
+async def test_a_timed_out_read_is_not_run_again(pg_engine: AsyncEngine) -> None:
+    sleep = prepared(sa_select(func.pg_sleep(bindparam("seconds", type_=Float)).label("slept")))
+    async with create_session_factory(pg_engine, read_only=True)() as session:
+        connection = await session.connection()
+        await connection.exec_driver_sql("SET statement_timeout = '50ms'")
+        with pytest.raises(OperationalError) as failed:
+            await fetch_all(session, sleep, {"seconds": 5.0})
+        # The driver's own error: SQLAlchemy's second run would have wrapped its adapter's.
+        assert isinstance(failed.value.orig, asyncpg.QueryCanceledError)
+        await connection.exec_driver_sql("RESET statement_timeout")
+
+
+async def test_a_failed_read_in_a_savepoint_leaves_the_transaction_usable(
+    pg_engine: AsyncEngine,
+) -> None:
+    async with create_session_factory(pg_engine)() as session:
+        assert len(await fetch_dicts(session, _NOW)) == 1
+        with pytest.raises(DBAPIError, match="division by zero"):
+            async with session.begin_nested():
+                await fetch_all(session, _DIVIDE, {"by": 0})
+        # The savepoint existed before the read: only it was rolled back.
+        assert len(await fetch_dicts(session, _NOW)) == 1

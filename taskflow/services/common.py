@@ -16,7 +16,7 @@ from sqlalchemy import (
     literal_column,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert
@@ -72,10 +72,13 @@ async def fetch_all(
     A `prepared` statement in a read-only session on PostgreSQL goes to asyncpg directly,
     as SQL compiled once: SQLAlchemy's async adaptation (a greenlet per call, its cursor
     and result objects) costs more CPU than asyncpg's whole execution of such a read. Only
-    statements whose values need no conversion by SQLAlchemy qualify, and only outside a
-    transaction, which the driver would not know of. If the driver fails, the statement
-    runs again through SQLAlchemy, so errors and lost connections are reported and
-    recovered from (pool invalidation) as for every other statement.
+    statements whose values need no conversion by SQLAlchemy qualify, only outside a
+    transaction, which the driver would not know of, and only while nothing listens to
+    SQLAlchemy's statement events or echoes SQL (tracing, statement counters, logging).
+    If the driver fails, the statement runs again through SQLAlchemy, so errors and lost
+    connections are reported and recovered from (pool invalidation) as for every other
+    statement; except a timeout or a lack of resources, which a second run would only
+    repeat at the same cost: those are raised as SQLAlchemy's OperationalError at once.
     """
     connection = await _connection(session)
     statement = hide_trashed(statement)
@@ -84,8 +87,10 @@ async def fetch_all(
         driver, form = found
         try:
             return await driver.fetch(form.sql, *form.arguments(params))  # type: ignore[no-any-return]
-        except Exception:  # noqa: S110 - SQLAlchemy's path below reports it
-            pass
+        except Exception as error:
+            if _repeats_at_same_cost(error):
+                raise OperationalError(form.sql, params, error) from error
+            # Otherwise SQLAlchemy's path below reports it (and recovers from it).
     return (await connection.execute(statement, params)).all()
 
 
@@ -113,36 +118,64 @@ _CONNECTION = "taskflow_connection"
 
 
 async def _connection(session: AsyncSession) -> AsyncConnection:
-    """The session's connection, remembered for as long as its transaction lasts.
+    """The session's connection, remembered while its innermost transaction is active.
 
     Asking the session again costs a greenlet switch, which also makes the statement
-    after it slower: together about a third of a point read on the driver path.
+    after it slower: together about a third of a point read on the driver path. A new
+    transaction or savepoint, or one that failed, goes through `session.connection()`,
+    which begins it or reports it.
     """
-    transaction = session.sync_session.get_transaction()
+    sync = session.sync_session
+    current = sync.get_nested_transaction() or sync.get_transaction()
     remembered = session.info.get(_CONNECTION)
-    if transaction is not None and remembered is not None and remembered[0] is transaction:
+    if current is not None and current.is_active and remembered and remembered[0] is current:
         return remembered[1]  # type: ignore[no-any-return]
     connection = await session.connection()
-    session.info[_CONNECTION] = (session.sync_session.get_transaction(), connection)
+    session.info[_CONNECTION] = (
+        sync.get_nested_transaction() or sync.get_transaction(),
+        connection,
+    )
     return connection
 
 
+def _repeats_at_same_cost(error: Exception) -> bool:
+    """A statement timeout, or the server out of memory or disk: run again, it would be."""
+    # Imported here: the data layer loads no driver until a connection needs one, and only
+    # asyncpg's connections come this way.
+    import asyncpg
+
+    return isinstance(error, asyncpg.QueryCanceledError | asyncpg.InsufficientResourcesError)
+
+
 class _DriverForm:
-    """A statement as asyncpg runs it: the SQL, and how to order its bound values."""
+    """A statement as asyncpg runs it: the SQL, and how to order its bound values.
+
+    It keeps no reference to the statement, so that the cache below can drop it.
+    """
 
     def __init__(self, compiled: SQLCompiler) -> None:
-        self.compiled = compiled
         self.sql = compiled.string
         self.order = tuple(compiled.positiontup or ())
+        binds = [compiled.binds[name] for name in self.order]
+        # Values fixed when the statement was built; the others come with each call.
+        self.fixed = {b.key: b.value for b in binds if not b.required and b.callable is None}
+        self.names = [b.key for b in binds]
+        if any(b.callable is not None for b in binds):
+            raise _NotForDriver
 
     def arguments(self, params: Mapping[str, Any] | None) -> list[Any]:
-        values = self.compiled.construct_params(params, escape_names=False)
-        return [values[name] for name in self.order]
+        given = params or {}
+        fixed = self.fixed
+        return [given[name] if name in given else fixed[name] for name in self.names]
 
 
-# Per prepared statement; the statements of lru_cached builders may be dropped, and with
-# them their entry.
-_driver_forms: "weakref.WeakKeyDictionary[Executable, _DriverForm | None]" = (
+class _NotForDriver(Exception):
+    pass
+
+
+# Per prepared statement and dialect; a statement dropped by its lru_cached builder
+# drops its entry.
+_driver_forms: "weakref.WeakKeyDictionary[Executable, dict[Any, _DriverForm | None]]" = (
     weakref.WeakKeyDictionary()
 )
 
@@ -158,28 +191,38 @@ def _driver_form(
         or not statement.get_execution_options().get(_PREPARED)
         or sync.get_execution_options().get("isolation_level") != "AUTOCOMMIT"
         or sync.invalidated
+        or sync.engine.echo
+        or sync.dispatch.before_cursor_execute
+        or sync.dispatch.after_cursor_execute
     ):
         return None
-    if statement not in _driver_forms:
-        _driver_forms[statement] = _compile_for_driver(statement, sync.dialect)
-    form = _driver_forms[statement]
+    dialect = sync.dialect
+    forms = _driver_forms.setdefault(statement, {})
+    key = (dialect.paramstyle, dialect.server_version_info)
+    if key not in forms:
+        forms[key] = _compile_for_driver(statement, dialect)
+    form = forms[key]
     return None if form is None else (sync.connection.driver_connection, form)
 
 
 def _compile_for_driver(statement: Executable, dialect: Dialect) -> _DriverForm | None:
-    """The driver form, or None when a value needs SQLAlchemy's conversions (or expansion)."""
+    """The driver form, or None when a value needs SQLAlchemy's conversions (or expansion,
+    or values computed per call); anything unexpected also leaves it to SQLAlchemy."""
     if not isinstance(statement, ClauseElement):
         return None
-    compiled = statement.compile(dialect=dialect)
-    if not isinstance(compiled, SQLCompiler) or "POSTCOMPILE" in compiled.string:
+    try:
+        compiled = statement.compile(dialect=dialect)
+        if not isinstance(compiled, SQLCompiler) or "POSTCOMPILE" in compiled.string:
+            return None
+        bound = (bind.type for bind in compiled.binds.values())
+        if any(kind.dialect_impl(dialect).bind_processor(dialect) for kind in bound):
+            return None
+        columns = getattr(statement, "selected_columns", ())
+        if any(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns):
+            return None
+        return _DriverForm(compiled)
+    except Exception:  # e.g. result_processor(dialect, None) of Numeric wants a column type
         return None
-    bound = (bind.type for bind in compiled.binds.values())
-    if any(kind.dialect_impl(dialect).bind_processor(dialect) for kind in bound):
-        return None
-    columns = getattr(statement, "selected_columns", ())
-    if any(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns):
-        return None
-    return _DriverForm(compiled)
 
 
 async def flush(session: AsyncSession) -> None:

@@ -158,7 +158,8 @@ def _dialect(session: AsyncSession) -> str:
 def _key(name: str) -> ColumnElement[str]:
     """A JSON key written into the SQL: as bound values, the keys of a page's objects were
     20 parameters for the driver to encode and the server to bind on every execution."""
-    assert name.isidentifier(), name  # field names only: nothing to quote
+    if not name.isidentifier():  # field names only: nothing to quote
+        raise ValueError(f"not a field name: {name!r}")
     return literal_column(f"'{name}'", String)
 
 
