@@ -10,13 +10,14 @@ from sqlmodel import SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.models import Project, User
+from taskflow.services.common import dialect_name
 from taskflow.services.visibility import include_trashed
 
 __all__ = ["copy_rows", "delete_users_by_domain", "next_ids", "reset_sequences", "users_in_domain"]
 
 
 def _is_postgresql(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+    return dialect_name(session) == "postgresql"
 
 
 async def copy_rows(

@@ -3,7 +3,7 @@ LIKE escaping."""
 
 import weakref
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import (
     ClauseElement,
@@ -23,9 +23,10 @@ from sqlalchemy.sql.dml import Insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.errors import translate_integrity_error
-from taskflow.services.visibility import hide_trashed
+from taskflow.services.visibility import StatementT, hide_trashed
 
 __all__ = [
+    "dialect_name",
     "escape_like",
     "fetch_all",
     "fetch_dicts",
@@ -35,8 +36,6 @@ __all__ = [
     "literal_limit",
     "prepared",
 ]
-
-StatementT = TypeVar("StatementT", bound=Executable)
 
 _PREPARED = "taskflow_prepared"
 
@@ -158,7 +157,7 @@ class _DriverForm:
         self.order = tuple(compiled.positiontup or ())
         binds = [compiled.binds[name] for name in self.order]
         # Values fixed when the statement was built; the others come with each call.
-        self.fixed = {b.key: b.value for b in binds if not b.required and b.callable is None}
+        self.fixed = {b.key: b.value for b in binds if b.value is not None or not b.required}
         self.names = [b.key for b in binds]
         if any(b.callable is not None for b in binds):
             raise _NotForDriver
@@ -236,10 +235,14 @@ async def flush(session: AsyncSession) -> None:
         raise translate_integrity_error(error) from error
 
 
+def dialect_name(session: AsyncSession) -> str:
+    """ "postgresql" or "sqlite": the statements that differ are built per dialect."""
+    return session.get_bind().dialect.name
+
+
 def insert_ignoring_conflicts(session: AsyncSession, table: Table) -> Insert:
     """`INSERT ... ON CONFLICT DO NOTHING` for the session's database (both support it)."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
+    if dialect_name(session) == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
     return sqlite.insert(table).on_conflict_do_nothing()
 
