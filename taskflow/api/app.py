@@ -28,7 +28,7 @@ def create_app() -> FastAPI:
     """A new application with every route and error handler."""
     app = FastAPI(title="TaskFlow", version="0.1.0", lifespan=_lifespan, responses=APP_WIDE)
     install_error_handlers(app)
-    for module in (health, auth, users, projects, members, tags, tasks, trash):
+    for module in (tasks, projects, members, tags, trash, users, auth, health):
         app.include_router(module.router)
     return app
 

@@ -33,6 +33,14 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True)
+class Cleaned:
+    """Marks a field that `InputModel` classes clean and check with `clean` before the
+    field's own validation."""
+
+    clean: Callable[[Any], Any]
+
+
 def as_utc(value: datetime) -> datetime:
     """Naive input is taken to be UTC; anything else is converted to it."""
     offset = value.utcoffset()
@@ -46,8 +54,23 @@ def as_utc(value: datetime) -> datetime:
         raise ValueError("the date is out of range") from error
 
 
-UTCDatetime = Annotated[datetime, AfterValidator(as_utc)]
-"""A datetime that validation always turns into an aware UTC value."""
+_NUMBER = re.compile(r"\s*[-+]?\d+(\.\d*)?\s*")
+
+
+def date_time_text(value: Any) -> Any:
+    """Refuse a number where a date and time is expected.
+
+    Pydantic reads 0 or "1700000000" as seconds since 1970; the schema says ISO 8601,
+    and a client that sends a number has most likely sent the wrong field.
+    """
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError("must be a date and time in ISO 8601 form, not a number")
+    return value
+
+
+UTCDatetime = Annotated[datetime, AfterValidator(as_utc), Cleaned(date_time_text)]
+"""A datetime that validation always turns into an aware UTC value (input classes refuse
+numbers for it, see `InputModel`)."""
 
 # C0/C1 control characters and DEL; PostgreSQL refuses NUL outright, the rest hide text.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -85,13 +108,6 @@ def has_control_characters(value: str) -> bool:
     return _CONTROL_EXCEPT_WHITESPACE.search(value) is not None
 
 
-@dataclass(frozen=True)
-class Cleaned:
-    """Marks a text field that `InputModel` classes clean and check with `clean`."""
-
-    clean: Callable[[Any], Any]
-
-
 # The same rules as patterns in the JSON schema, so OpenAPI tells clients what is
 # accepted; validation itself stays with the functions above, whose messages read better.
 _NAME_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
@@ -119,7 +135,8 @@ def cleaner_of(field: FieldInfo) -> Callable[[Any], Any] | None:
 class InputModel(SQLModel):
     """Base of every class that validates what clients send (Create, Update).
 
-    Names and texts are cleaned here, on the way in, and not by their field type: the Read
+    Names and texts are cleaned here, on the way in, and not by their field type (numbers
+    sent for a date and time are refused here too): the Read
     classes share those fields, and validating what the database holds, which was
     cleaned when stored, would cost a Python call per name of every row read (a third of
     the validation of a page of tasks).

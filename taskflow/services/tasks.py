@@ -105,7 +105,7 @@ class TaskFilter:
     q: str | None = None
     due_before: datetime | None = None
     due_after: datetime | None = None
-    # Only tasks of projects this user is a member of.
+    # Only tasks of projects this user is a member of, while its account is active.
     member_id: int | None = None
 
 
@@ -214,10 +214,7 @@ def _read_by_id(dialect: str, *, visible: bool) -> Any:
         col(Task.id) == bindparam("task_id")
     )
     if visible:  # only to a member of the task's project (any role may read)
-        membership = select(ProjectMember.project_id).where(
-            col(ProjectMember.project_id) == col(Task.project_id),
-            col(ProjectMember.user_id) == bindparam("member_id"),
-        )
+        membership = _member_projects().where(col(ProjectMember.project_id) == col(Task.project_id))
         query = query.where(membership.exists())
     return prepared(query)
 
@@ -242,8 +239,8 @@ async def read_task(
 ) -> TaskRead:
     """The task as it leaves the service, with its tags, in one statement; or NotFoundError.
 
-    With `member_id`, only if that user is a member of the task's project (in the same
-    statement): to anyone else the task does not exist.
+    With `member_id`, only if that user is a member of the task's project and its account
+    is active (in the same statement): to anyone else the task does not exist.
     """
     visible = member_id is not None
     params = {"task_id": task_id} | ({"member_id": member_id} if visible else {})
@@ -472,11 +469,7 @@ def _per_project_query(shape: _Shape) -> tuple[Any, Any]:
     each project contributes at most `limit` rows, read in order from the index
     (project_id, created_at, id) through a LATERAL join, and only those are merged.
     """
-    mine = (
-        select(col(ProjectMember.project_id).label("project_id"))
-        .where(col(ProjectMember.user_id) == bindparam("member_id"))
-        .subquery("mine")
-    )
+    mine = _member_projects().subquery("mine")
     per_project = shape.filters - {"member_id"}
     inner = _filtered(select(Task), per_project).where(col(Task.project_id) == mine.c.project_id)
     if shape.after:
@@ -493,13 +486,26 @@ def _per_project_query(shape: _Shape) -> tuple[Any, Any]:
     return query, rows
 
 
+def _member_projects() -> SelectOfScalar[int]:
+    """The projects whose tasks the user `member_id` may see: its own, while its account
+    is active.
+
+    A deactivated account sees no task. Checked in the statement that reads the tasks, so
+    that the API can leave out a separate account check on its busiest reads (one round
+    trip less each; see `taskflow.api.deps.confirm_active`).
+    """
+    return (
+        select(col(ProjectMember.project_id).label("project_id"))
+        .join(User, col(User.id) == col(ProjectMember.user_id))
+        .where(col(ProjectMember.user_id) == bindparam("member_id"), col(User.is_active))
+    )
+
+
 def _filtered(query: SelectOfScalar[Task], present: frozenset[str]) -> SelectOfScalar[Task]:
     """`query` narrowed by the filters named in `present`, each a bound parameter of its name."""
     mine = None
     if "member_id" in present:
-        mine = select(ProjectMember.project_id).where(
-            col(ProjectMember.user_id) == bindparam("member_id")
-        )
+        mine = _member_projects()
         query = query.where(col(Task.project_id).in_(mine))
     for name in ("project_id", "status", "priority", "assignee_id"):
         if name in present:

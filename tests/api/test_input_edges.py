@@ -48,6 +48,24 @@ async def test_dates_without_a_utc_equivalent_are_422(
     ).status_code == 422
 
 
+async def test_numbers_for_dates_are_422(client: AsyncClient, session: AsyncSession) -> None:
+    # Pydantic alone would read them as seconds since 1970.
+    project_id, headers, _ids = await make_team(client, session)
+    owner = headers["owner"]
+    for due in (0, 1700000000, 12.5, "1700000000", " 0 "):
+        body = {"title": "t", "project_id": project_id, "due_date": due}
+        response = await client.post("/api/v1/tasks", json=body, headers=owner)
+        assert response.status_code == 422, (due, response.text)
+        assert "ISO 8601" in response.text
+        query = {"due_after": str(due)}
+        response = await client.get("/api/v1/tasks", params=query, headers=owner)
+        assert response.status_code == 422, (due, response.text)
+    listed = await client.get("/api/v1/tasks", params={"project_id": project_id}, headers=owner)
+    assert listed.json()["items"] == []  # nothing was stored
+    body = {"title": "t", "project_id": project_id, "due_date": "2031-01-01T00:00:00Z"}
+    assert (await client.post("/api/v1/tasks", json=body, headers=owner)).status_code == 201
+
+
 async def test_nul_bytes_in_query_strings_are_refused(
     client: AsyncClient, session: AsyncSession
 ) -> None:

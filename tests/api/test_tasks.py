@@ -196,8 +196,41 @@ async def test_each_endpoint_costs_constant_statements(
         response = await client.get("/api/v1/tasks", params={"limit": limit}, headers=owner)
         assert len(response.json()["items"]) == limit
         counts[limit] = count_statements.count - before
-    assert counts[1] == counts[50] <= 3
+    assert counts[1] == counts[50] == 1  # the account check is part of the page's statement
+    task_id = response.json()["items"][0]["id"]
+    before = count_statements.count
+    assert (await client.get(f"/api/v1/tasks/{task_id}", headers=owner)).status_code == 200
+    assert count_statements.count - before == 1
     for path in (f"/api/v1/projects/{project_id}/members", f"/api/v1/projects/{project_id}/tags"):
         before = count_statements.count
         await client.get(path, headers=owner)
         assert count_statements.count - before <= 3, path
+
+
+async def test_a_deactivated_account_gets_401_from_the_reads_that_check_it_themselves(
+    client: AsyncClient, session: AsyncSession
+) -> None:
+    # The task and task-list reads check the account in their own statement; what they
+    # find nothing for must still tell a deactivated account (401) from a miss (404).
+    project_id, headers, _ids = await make_team(client, session)
+    member, stranger = headers["member"], headers["stranger"]
+    created = await client.post(
+        "/api/v1/tasks", json={"title": "t", "project_id": project_id}, headers=member
+    )
+    url = f"/api/v1/tasks/{created.json()['id']}"
+    assert (await client.get(url, headers=stranger)).status_code == 404
+    assert (await client.get("/api/v1/tasks", headers=stranger)).json()["items"] == []
+    assert (await client.get(url, headers=member)).status_code == 200
+    response = await client.patch("/api/v1/users/me", json={"is_active": False}, headers=member)
+    assert response.status_code == 200
+    checks: list[tuple[str, dict[str, Any]]] = [
+        (url, {}),
+        ("/api/v1/tasks/2147483647", {}),
+        ("/api/v1/tasks", {}),
+        ("/api/v1/tasks", {"project_id": project_id}),
+        ("/api/v1/tasks", {"cursor": "garbage"}),
+    ]
+    for path, params in checks:
+        response = await client.get(path, params=params, headers=member)
+        assert response.status_code == 401, (path, params, response.text)
+        assert response.headers["www-authenticate"] == "Bearer"

@@ -4,11 +4,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from taskflow.api.deps import CallerId, IdPath, IdQuery, SearchText, SessionDep
+from taskflow.api.deps import (
+    CallerId,
+    DateTimeQuery,
+    IdPath,
+    IdQuery,
+    SearchText,
+    SessionDep,
+    TokenUserId,
+    confirm_active,
+)
 from taskflow.api.pages import PageOut
 from taskflow.api.responses import AUTH, CONFLICT, INVALID, ROLE, VISIBLE
+from taskflow.errors import InvalidCursorError, NotFoundError
 from taskflow.models import Task, TaskCreate, TaskPriority, TaskRead, TaskStatus, TaskUpdate
-from taskflow.models.base import UTCDatetime
 from taskflow.services import tasks, trash
 from taskflow.services.access import Permission, require_role, require_task_role
 from taskflow.services.tasks import TaskFilter, TaskSort
@@ -44,7 +53,7 @@ async def create_task(data: TaskCreate, caller: CallerId, session: SessionDep) -
 
 @router.get("", responses=AUTH | INVALID)
 async def list_tasks(
-    caller: CallerId,
+    caller: TokenUserId,
     session: SessionDep,
     project_id: IdQuery = None,
     status: TaskStatus | None = None,
@@ -52,8 +61,8 @@ async def list_tasks(
     assignee_id: IdQuery = None,
     tag: Annotated[SearchText | None, Query(max_length=50)] = None,
     q: Annotated[SearchText | None, Query(max_length=200)] = None,
-    due_before: UTCDatetime | None = None,
-    due_after: UTCDatetime | None = None,
+    due_before: DateTimeQuery | None = None,
+    due_after: DateTimeQuery | None = None,
     sort: TaskSort = TaskSort.CREATED_AT_DESC,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
@@ -70,14 +79,26 @@ async def list_tasks(
         due_before=due_before,
         due_after=due_after,
     )
-    page = await tasks.read_tasks(session, filters, sort=sort, limit=limit, cursor=cursor)
+    # The page's statement checks the caller's account too (see `confirm_active`).
+    try:
+        page = await tasks.read_tasks(session, filters, sort=sort, limit=limit, cursor=cursor)
+    except InvalidCursorError:
+        await confirm_active(session, caller)
+        raise
+    if not page.items:
+        await confirm_active(session, caller)
     return PageOut(items=page.items, next_cursor=page.next_cursor)
 
 
 @router.get("/{task_id}", responses=VISIBLE)
-async def read_task(task_id: IdPath, caller: CallerId, session: SessionDep) -> TaskRead:
+async def read_task(task_id: IdPath, caller: TokenUserId, session: SessionDep) -> TaskRead:
     """A task of one of the caller's projects, with its tags."""
-    return await tasks.read_task(session, task_id, member_id=caller)
+    # One statement checks the account and the membership and reads the task.
+    try:
+        return await tasks.read_task(session, task_id, member_id=caller)
+    except NotFoundError:
+        await confirm_active(session, caller)
+        raise
 
 
 @router.patch("/{task_id}", responses=ROLE | INVALID)
