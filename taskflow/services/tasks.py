@@ -127,15 +127,18 @@ def _loads(*, with_assignee: bool) -> list[Any]:
 def _get_statement(*, with_assignee: bool) -> SelectOfScalar[Task]:
     # Built once; populate_existing: a task already in the session is read again, so a
     # trashed one stays hidden as from any query.
+    # One task: its tags come in the same SELECT (a join), not in a second one.
     query = select(Task).where(col(Task.id) == bindparam("task_id"))
-    query = query.options(*_loads(with_assignee=with_assignee))
+    query = query.options(joinedload(Task.tags))  # type: ignore[arg-type]
+    if with_assignee:
+        query = query.options(joinedload(Task.assignee))  # type: ignore[arg-type]
     return hide_trashed(query.execution_options(populate_existing=True))
 
 
 async def get_task(session: AsyncSession, task_id: int, *, with_assignee: bool = False) -> Task:
     """The task with its tags (and, if asked, its assignee) loaded, or NotFoundError."""
     statement = _get_statement(with_assignee=with_assignee)
-    task = (await session.exec(statement, params={"task_id": task_id})).first()
+    task = (await session.exec(statement, params={"task_id": task_id})).unique().first()
     if task is None:
         raise NotFoundError("task not found")
     return task
@@ -294,7 +297,9 @@ async def _set_tags(session: AsyncSession, task: Task, tags: list[Tag], *, repla
     if wanted:
         links = [{"task_id": task.id, "tag_id": tag_id} for tag_id in wanted]
         table = SQLModel.metadata.tables[TaskTag.__tablename__]
-        await session.exec(insert_ignoring_conflicts(session, table).values(links))
+        # The rows as parameters (executemany), not in the statement: a statement with
+        # its VALUES inline is compiled again for every call.
+        await session.exec(insert_ignoring_conflicts(session, table), params=links)
     # What the database now holds; no reload, and lazy="raise" stays untouched.
     set_committed_value(task, "tags", sorted(tags, key=_by_name))
 
