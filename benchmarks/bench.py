@@ -527,7 +527,24 @@ def render(size: int, results: dict[str, Any], access: dict[str, str]) -> None:
         )  # fmt: skip
     console.print(table)
     for shape, path in access.items():
-        console.print(f"  plan on tasks, {shape}: {path}")
+        warning = " [red](reads the whole table)[/red]" if "Seq Scan" in path else ""
+        console.print(f"  plan on tasks, {shape}: {path}{warning}")
+
+
+# From this size on a list query must find its tasks through an index: a sequential scan
+# there is a cost that grows with the table (smaller tables may be scanned on purpose).
+LARGE = 1_000_000
+
+
+def sequential_scans(report: dict[str, Any]) -> list[str]:
+    """`size: shape` for each list query shape read by a sequential scan at a large size."""
+    return [
+        f"{size}: {shape}"
+        for size, data in report["sizes"].items()
+        if int(size) >= LARGE
+        for shape, path in data["plans"].items()
+        if "Seq Scan" in path
+    ]
 
 
 def measure(
@@ -597,6 +614,9 @@ def main(argv: list[str] | None = None) -> int:
     out = RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps(report, indent=2, default=str))
     console.print(f"results: {out.relative_to(ROOT)}")
+    if scanned := sequential_scans(report):
+        console.print(f"bench: sequential scan on tasks at {', '.join(scanned)}")
+        return 1
     return 0
 
 

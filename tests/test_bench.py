@@ -36,6 +36,19 @@ def test_every_variant_runs_and_returns_the_same_data_as_raw_asyncpg(backend: st
     assert all(row["layer"]["req_per_s"] > 0 and row["raw"]["req_per_s"] > 0 for row in http)
 
 
+def test_a_sequential_scan_at_a_large_size_is_reported() -> None:
+    scan, index = "Seq Scan", "Index Scan using pk_tasks"
+    report = {
+        "sizes": {
+            "3000": {"plans": {"tag": scan, "project": index}},
+            str(bench.LARGE): {"plans": {"tag": f"{index}; {scan}", "project": index}},
+        }
+    }
+    assert bench.sequential_scans(report) == [f"{bench.LARGE}: tag"]
+    report["sizes"][str(bench.LARGE)]["plans"]["tag"] = index
+    assert bench.sequential_scans(report) == []
+
+
 async def _reachable() -> None:
     engine = await _admin_engine()
     await engine.dispose()

@@ -499,10 +499,12 @@ def _member_projects() -> SelectOfScalar[int]:
     that the API can leave out a separate account check on its busiest reads (one round
     trip less each; see `taskflow.api.deps.confirm_active`).
     """
-    return (
-        select(col(ProjectMember.project_id).label("project_id"))
-        .join(User, col(User.id) == col(ProjectMember.user_id))
-        .where(col(ProjectMember.user_id) == bindparam("member_id"), col(User.is_active))
+    # The account as a condition of its own, not a join: uncorrelated, PostgreSQL checks
+    # it once (an InitPlan). Joined, it changed the estimates enough that a tag-filtered
+    # page read every task (a sequential scan, 150 ms at 1M tasks instead of 7).
+    active = select(User.id).where(col(User.id) == bindparam("member_id"), col(User.is_active))
+    return select(col(ProjectMember.project_id).label("project_id")).where(
+        col(ProjectMember.user_id) == bindparam("member_id"), active.exists()
     )
 
 
