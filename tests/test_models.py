@@ -1,6 +1,8 @@
 """Validation lives in the shared bases: one definition, checked the same everywhere."""
 
+import copy
 import inspect
+import pickle
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -161,3 +163,18 @@ def test_enums_accept_only_their_values() -> None:
 def test_read_classes_require_id_and_timestamps() -> None:
     required = set(TaskRead.model_json_schema()["required"])
     assert {"id", "created_at", "updated_at", "title", "project_id"} <= required
+
+
+def test_read_classes_are_built_alike_from_arguments_data_copies_and_pickles() -> None:
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    fields = {"id": 7, "title": "t", "project_id": 3, "created_at": now, "updated_at": now}
+    tag = {"id": 1, "project_id": 3, "name": "ops", "created_at": now.isoformat()}
+    direct = TaskRead(**fields, tags=[tag])
+    assert direct == TaskRead.model_validate(fields | {"tags": [tag]})
+    assert direct.tags[0].name == "ops"
+    assert copy.copy(direct) == direct == pickle.loads(pickle.dumps(direct))  # noqa: S301
+    assert direct.model_copy(update={"title": "u"}).title == "u"
+    with pytest.raises(ValidationError):
+        TaskRead(**fields | {"id": "seven"})
+    with pytest.raises(TypeError):  # positional, refused as by any pydantic model
+        TaskRead(fields)  # type: ignore[misc, call-arg]
