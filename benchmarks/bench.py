@@ -23,7 +23,7 @@ from typing import Any
 import asyncpg
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 
@@ -413,24 +413,54 @@ async def bulk_load(url: str, sessions: Any) -> dict[str, Any]:
 
 
 async def plans(url: str, user_id: int, values: dict[str, Any]) -> dict[str, str]:
-    """The access path PostgreSQL picks on `tasks` for each list query shape."""
+    """The access path PostgreSQL picks on `tasks` for each list query shape.
+
+    Both plans the app's prepared statements may run: the one for the given values, and
+    the generic one PostgreSQL may switch to after a few runs, which knows no values.
+    """
     engine = create_engine(Settings(database_url=url, database_null_pool=True))
     found = {}
     async with engine.connect() as connection:
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        await driver.execute("SET plan_cache_mode = force_generic_plan")
         for shape, value in values.items():
             filters = layer.page_filter(user_id, shape, value)
             query = read_query(
                 filters, sort=TaskSort.CREATED_AT_DESC, limit=51, dialect="postgresql"
             )
-            compiled = query.compile(
+            literal = query.compile(
                 dialect=postgresql.dialect(),  # type: ignore[no-untyped-call]
                 compile_kwargs={"literal_binds": True},
             )
-            sql = str(compiled)
-            plan = (await connection.execute(text(f"EXPLAIN (FORMAT JSON) {sql}"))).scalar_one()
-            found[shape] = "; ".join(sorted(set(_task_scans(plan[0]["Plan"]))))
+            custom = await _scans(driver, f"EXPLAIN (FORMAT JSON) {literal}")
+            # The SQL the app sends, with its placeholders (see taskflow.services.common).
+            bound = query.compile(dialect=connection.dialect)
+            arguments = ", ".join(_literal(bound.params[name]) for name in bound.positiontup)
+            await driver.execute(f"PREPARE bench_plan AS {bound.string}")
+            try:
+                generic = await _scans(
+                    driver, f"EXPLAIN (FORMAT JSON) EXECUTE bench_plan({arguments})"
+                )
+            finally:
+                await driver.execute("DEALLOCATE bench_plan")
+            found[shape] = custom if generic == custom else f"{custom} (generic plan: {generic})"
     await engine.dispose()
     return found
+
+
+async def _scans(driver: Any, explain: str) -> str:
+    plan = await driver.fetchval(explain)
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return "; ".join(sorted(set(_task_scans(plan[0]["Plan"]))))
+
+
+def _literal(value: Any) -> str:
+    # The few kinds of values a list query binds: ids, names, patterns, a page size.
+    if value is None:
+        return "NULL"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _task_scans(node: dict[str, Any]) -> list[str]:

@@ -4,6 +4,7 @@ import copy
 import inspect
 import pickle
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from pydantic import BaseModel, ValidationError
@@ -14,6 +15,7 @@ from taskflow.models import (
     ProjectUpdate,
     TagCreate,
     TagUpdate,
+    Task,
     TaskCreate,
     TaskRead,
     TaskStatus,
@@ -166,14 +168,39 @@ def test_read_classes_require_id_and_timestamps() -> None:
 
 
 def test_read_classes_are_built_alike_from_arguments_data_copies_and_pickles() -> None:
+    # Read classes take object's __new__ (pydantic-core then builds them without a Python
+    # call each); every other way of making one must still work.
+    assert TaskRead.__new__ is object.__new__
     now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    fields = {"id": 7, "title": "t", "project_id": 3, "created_at": now, "updated_at": now}
+    fields: dict[str, Any] = {
+        "id": 7,
+        "title": "t",
+        "project_id": 3,
+        "created_at": now,
+        "updated_at": now,
+    }
     tag = {"id": 1, "project_id": 3, "name": "ops", "created_at": now.isoformat()}
     direct = TaskRead(**fields, tags=[tag])
     assert direct == TaskRead.model_validate(fields | {"tags": [tag]})
     assert direct.tags[0].name == "ops"
-    assert copy.copy(direct) == direct == pickle.loads(pickle.dumps(direct))  # noqa: S301
+    assert direct.tags[0].created_at == now
+    assert direct.model_fields_set == set(fields) | {"tags"}
+    for twin in (copy.copy(direct), copy.deepcopy(direct), pickle.loads(pickle.dumps(direct))):  # noqa: S301
+        assert twin == direct
+        assert twin is not direct
+        assert twin.model_fields_set == direct.model_fields_set
     assert direct.model_copy(update={"title": "u"}).title == "u"
+    built = TaskRead.model_construct(**fields)
+    assert built.title == "t"
+    assert built.model_fields_set == set(fields)
+    stored = Task(**fields, description="d")
+    assert TaskRead.model_validate(stored).description == "d"  # from attributes
+
+    class Narrower(TaskRead):
+        extra: int = 0
+
+    assert Narrower(**fields, extra=2).extra == 2
+    assert Narrower.model_validate(fields).extra == 0
     with pytest.raises(ValidationError):
         TaskRead(**fields | {"id": "seven"})
     with pytest.raises(TypeError):  # positional, refused as by any pydantic model

@@ -234,12 +234,15 @@ class TimestampsMixin(CreatedAtMixin):
 
 
 class _ReadModelType(SQLModelMetaclass):
-    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-        # `ReadModel.__new__` takes no arguments (see there): a direct call hands them to
-        # __init__ only. pydantic-core, building Read classes from data, calls neither.
-        instance: Any = object.__new__(cls)  # type: ignore[arg-type]
-        instance.__init__(*args, **kwargs)
-        return instance
+    if not TYPE_CHECKING:  # to type checkers, a Read class is called as any model
+
+        def __call__(cls, *args, **kwargs):
+            # `ReadModel.__new__` takes no arguments (see there): a direct call hands them
+            # to __init__ only. pydantic-core, building Read classes from data, calls
+            # neither.
+            instance = object.__new__(cls)
+            instance.__init__(*args, **kwargs)
+            return instance
 
 
 class ReadModel(SQLModel, metaclass=_ReadModelType):
