@@ -43,7 +43,13 @@ def render(report: dict[str, Any]) -> str:
                 f" | {row['layer_round_trips']:.0f} / {row['raw_round_trips']:.0f} |"
             )
         plans = ", ".join(f"{shape}: {path}" for shape, path in data["plans"].items())
-        lines += ["", f"Access path on `tasks` — {plans}.", ""]
+        lines += ["", f"Access path on `tasks` — {plans}."]
+        if tag := data.get("tag"):  # older results lack it
+            lines.append(
+                f"The tag filter asks for {tag['name']!r}, on {tag['tasks']:,} tasks of the"
+                " user's projects at the end of the run."
+            )
+        lines.append("")
     lines += flat_cost(report)
     return "\n".join(lines).rstrip() + "\n"
 

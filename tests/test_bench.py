@@ -31,6 +31,7 @@ def test_every_variant_runs_and_returns_the_same_data_as_raw_asyncpg(backend: st
         if row["kind"] == "read" or row["kind"] == "write":
             assert row["layer_round_trips"] >= 1
     assert set(report["plans"]) == {"all projects", "project", "status", "tag", "search"}
+    assert report["tag"]["tasks"] > 0
     http = [row for row in results.values() if row["kind"] == "http"]
     assert len(http) == 4  # two endpoints, one and two workers
     assert all(row["layer"]["req_per_s"] > 0 and row["raw"]["req_per_s"] > 0 for row in http)
