@@ -297,7 +297,7 @@ def _asyncpg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-async def run_size(url: str, tasks: int, duration: float, rounds: int) -> dict[str, Any]:
+async def run_size(url: str, ids: dict[str, Any], duration: float, rounds: int) -> dict[str, Any]:
     settings = Settings(database_url=url)
     engine = create_engine(settings)
     sessions = create_session_factory(engine)
@@ -307,7 +307,6 @@ async def run_size(url: str, tasks: int, duration: float, rounds: int) -> dict[s
     pool = await asyncpg.create_pool(
         _asyncpg_dsn(url), min_size=1, max_size=settings.pool_size, init=_attach(raw_counter)
     )
-    ids = await discover(url)
     variants = await build_variants(sessions, readers, pool, ids)
     results: dict[str, Any] = {}
     try:
@@ -600,8 +599,10 @@ def measure(
     started = time.perf_counter()
     url = prepare(server, database, size, fresh=fresh)
     console.print(f"[dim]{size:,} tasks loaded in {time.perf_counter() - started:.0f} s[/dim]")
-    results = asyncio.run(run_size(url, size, duration, rounds))
+    # Found once, before the timed calls create tasks: the plans and the tag reported are
+    # those of the requests that were timed.
     ids = asyncio.run(discover(url))
+    results = asyncio.run(run_size(url, ids, duration, rounds))
     shapes = {
         "all projects": None,
         "project": ids["project"],

@@ -47,7 +47,7 @@ def render(report: dict[str, Any]) -> str:
         if tag := data.get("tag"):  # older results lack it
             lines.append(
                 f"The tag filter asks for {tag['name']!r}, on {tag['tasks']:,} tasks of the"
-                " user's projects at the end of the run."
+                " user's projects before the run."
             )
         lines.append("")
     lines += flat_cost(report)
