@@ -137,8 +137,9 @@ async def create_task(
             project_id,
         )
         await conn.executemany(
-            "INSERT INTO task_tags (task_id, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            [(row["id"], tag["id"]) for tag in tags],
+            "INSERT INTO task_tags (task_id, tag_id, task_created_at) VALUES ($1, $2, $3) "
+            "ON CONFLICT DO NOTHING",
+            [(row["id"], tag["id"], row["created_at"]) for tag in tags],
         )
     return row, tags
 

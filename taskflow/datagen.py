@@ -29,7 +29,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "id", "title", "description", "status", "priority", "due_date",
         "project_id", "assignee_id", "created_at", "updated_at",
     ),
-    "task_tags": ("task_id", "tag_id"),
+    "task_tags": ("task_id", "tag_id", "task_created_at"),
 }  # fmt: skip
 
 # Real backlogs: most work is done, little is urgent.
@@ -259,6 +259,6 @@ class Generator:
             )  # fmt: skip
             picked = rand.choices(tag_ids, cum_weights=tag_weights, k=tag_counts[number])
             for tag_id in dict.fromkeys(picked):
-                rows["task_tags"].append((task_id, tag_id))
+                rows["task_tags"].append((task_id, tag_id, task_created))
         batch.projects += 1
         batch.tasks += task_count

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.errors import InvalidCursorError, InvalidValueError, NotFoundError
@@ -13,6 +14,7 @@ from taskflow.models import (
     TaskPriority,
     TaskRead,
     TaskStatus,
+    TaskTag,
     TaskUpdate,
     User,
     UserSummary,
@@ -363,21 +365,39 @@ async def test_the_read_path_returns_what_the_orm_path_does(session: AsyncSessio
 async def test_pages_across_projects_match_the_plain_query(
     session: AsyncSession, sort: TaskSort
 ) -> None:
-    """On PostgreSQL read_tasks merges per-project index scans (LATERAL); same rows."""
+    """On PostgreSQL read_tasks merges per-project or per-tag index scans (LATERAL); same
+    rows, trashed tasks and other filters included."""
     me = await make_user(session)
     projects = [await make_project(session, me) for _ in range(3)]
-    await make_project(session, await make_user(session))  # someone else's
+    theirs = await make_project(session, await make_user(session))
     tags = [await make_tag(session, project, "bug") for project in projects]
+    their_tag = await make_tag(session, theirs, "bug")
+    their_task = await make_task(session, theirs, tag_ids=[their_tag.id])
+    # A link the services never write (a task tagged with another project's tag) must
+    # not show their task to me either.
+    await session.exec(
+        insert(TaskTag).values(
+            task_id=their_task.id, tag_id=tags[0].id, task_created_at=their_task.created_at
+        )
+    )
     statuses = list(TaskStatus)
-    for i in range(30):
+    for i in range(40):
         index = i % 3
-        await make_task(
+        task = await make_task(
             session,
             projects[index],
             status=statuses[i % 2],
-            tag_ids=[tags[index].id] if i % 4 == 0 else [],
+            tag_ids=[tags[index].id] if i % 4 < 2 else [],
         )
-    for extra in ({}, {"status": TaskStatus.TODO}, {"tag": "BUG"}):
+        if i % 5 == 0:
+            await trash_task(session, task.id or 0)
+    for extra in (
+        {},
+        {"status": TaskStatus.TODO},
+        {"tag": "BUG"},
+        {"tag": "bug", "status": TaskStatus.TODO},
+        {"tag": "bug", "project_id": projects[1].id},
+    ):
         filters = TaskFilter(member_id=me.id, **extra)
         expected, cursor = [], None
         while True:
@@ -395,3 +415,4 @@ async def test_pages_across_projects_match_the_plain_query(
                 break
         assert got == expected, extra
         assert len(got) > 4
+        assert all(task.project_id != theirs.id for task in got)

@@ -295,7 +295,10 @@ async def _set_tags(session: AsyncSession, task: Task, tags: list[Tag], *, repla
             )
         )
     if wanted:
-        links = [{"task_id": task.id, "tag_id": tag_id} for tag_id in wanted]
+        links = [
+            {"task_id": task.id, "tag_id": tag_id, "task_created_at": task.created_at}
+            for tag_id in wanted
+        ]
         table = SQLModel.metadata.tables[TaskTag.__tablename__]
         # The rows as parameters (executemany), not in the statement: a statement with
         # its VALUES inline is compiled again for every call.
@@ -436,17 +439,15 @@ def _list_statement(shape: _Shape) -> SelectOfScalar[Task]:
 @lru_cache(maxsize=512)
 def _read_statement(shape: _Shape, dialect: str) -> Any:
     per_project = "member_id" in shape.filters and "project_id" not in shape.filters
-    # LATERAL is PostgreSQL's; SQLite, the embedded default, holds little enough to sort.
-    # A tag filter goes from the tags to their tasks instead (see `_filtered`).
-    if (
-        per_project
-        and shape.sort.field == "created_at"
-        and dialect == "postgresql"
-        and "tag" not in shape.filters
-    ):
-        query, rows = _per_project_query(shape)
-        # The tags' and assignee's subqueries must follow the task rows they describe.
-        task = _task_json(dialect, rows.c, ClauseAdapter(rows))
+    tagged = "tag" in shape.filters
+    # Pages in date order merge short runs read in order through LATERAL joins: per tag
+    # for a tag filter, else per project across the caller's projects. LATERAL is
+    # PostgreSQL's; SQLite, the embedded default, holds little enough to sort.
+    if shape.sort.field == "created_at" and dialect == "postgresql" and (tagged or per_project):
+        query, rows = (_per_tag_query if tagged else _per_project_query)(shape)
+        # The tags' and assignee's subqueries must follow the task rows they describe
+        # (only their references to tasks: the rows are read through task_tags too).
+        task = _task_json(dialect, rows.c, ClauseAdapter(rows, adapt_from_selectables={_TASKS}))
         return prepared(query.with_only_columns(task))
     query = _list_statement(shape).with_only_columns(_task_json(dialect, _TASK_COLUMNS))
     return prepared(query)
@@ -510,25 +511,14 @@ def _member_projects() -> SelectOfScalar[int]:
 
 def _filtered(query: SelectOfScalar[Task], present: frozenset[str]) -> SelectOfScalar[Task]:
     """`query` narrowed by the filters named in `present`, each a bound parameter of its name."""
-    mine = None
     if "member_id" in present:
-        mine = _member_projects()
-        query = query.where(col(Task.project_id).in_(mine))
+        query = query.where(col(Task.project_id).in_(_member_projects()))
     for name in ("project_id", "status", "priority", "assignee_id"):
         if name in present:
             query = query.where(col(getattr(Task, name)) == bindparam(name))
     if "tag" in present:
-        # From the tag's side, within the projects in scope: the few tags of that name
-        # there, then their tasks. Every project has its own tag of a common name, so
-        # without the scope this reads the links of all of them, a cost that grows
-        # with the number of projects.
-        wanted = func.lower(bindparam("tag", type_=String))
-        tags = select(Tag.id).where(func.lower(Tag.name) == wanted)
-        if "project_id" in present:
-            tags = tags.where(col(Tag.project_id) == bindparam("project_id"))
-        if mine is not None:
-            tags = tags.where(col(Tag.project_id).in_(mine))
-        tagged = select(col(TaskTag.task_id)).where(col(TaskTag.tag_id).in_(tags))
+        named = _named_tags(present).with_only_columns(col(Tag.id))
+        tagged = select(col(TaskTag.task_id)).where(col(TaskTag.tag_id).in_(named))
         query = query.where(col(Task.id).in_(tagged))
     if "q" in present:
         pattern = bindparam("q", type_=String)
@@ -543,6 +533,58 @@ def _filtered(query: SelectOfScalar[Task], present: frozenset[str]) -> SelectOfS
     if "due_after" in present:
         query = query.where(col(Task.due_date) > bindparam("due_after"))
     return query
+
+
+def _named_tags(present: frozenset[str]) -> Any:
+    """The tags named `tag` within the projects in scope (`project_id`, `member_id`).
+
+    Every project has its own tag of a common name, so without the scope a tag filter
+    reads the links of all of them, a cost that grows with the number of projects.
+    """
+    wanted = func.lower(bindparam("tag", type_=String))
+    tags = select(Tag.id, Tag.project_id).where(func.lower(Tag.name) == wanted)
+    if "project_id" in present:
+        tags = tags.where(col(Tag.project_id) == bindparam("project_id"))
+    if "member_id" in present:
+        tags = tags.where(col(Tag.project_id).in_(_member_projects()))
+    return tags
+
+
+def _per_tag_query(shape: _Shape) -> tuple[Any, Any]:
+    """A tag-filtered page, newest or oldest first, at a cost that stays flat.
+
+    Reading every task that carries the tag and sorting them costs what the tag's
+    popularity costs. Here the links of each tag of that name come in their tasks'
+    creation order from the index (tag_id, task_created_at, task_id), through a LATERAL
+    join, each contributing at most `limit` visible tasks that pass the other filters;
+    only those are merged.
+    """
+    tags = _named_tags(shape.filters).subquery("named")
+    link = SQLModel.metadata.tables[TaskTag.__tablename__].alias("link")
+    link_time, link_task = link.c.task_created_at, link.c.task_id
+    inner = _filtered(select(Task), shape.filters - {"tag", "member_id"})
+    inner = inner.join(link, link_task == col(Task.id)).where(link.c.tag_id == tags.c.id)
+    inner = inner.correlate(tags)  # the tag of the outer row, for each
+    if shape.after:  # created_at has no NULLs: always a key
+        bound = tuple_(bindparam("after_key", type_=link_time.type), bindparam("after_id"))
+        beyond = tuple_(link_time, link_task)
+        inner = inner.where(beyond < bound if shape.sort.descending else beyond > bound)
+    keys = (link_time, link_task)
+    inner = inner.order_by(*(k.desc() if shape.sort.descending else k.asc() for k in keys))
+    rows = inner.limit(_limit(shape)).subquery().lateral("t")
+    order = (rows.c.created_at, rows.c.id)
+    # The scope: the tags are those of the caller's projects, and a task's tags are its
+    # own project's (the services see to it). Checked on the merged rows, not inside the
+    # LATERAL, where it let PostgreSQL read a filtered project's tasks instead of the
+    # tag's links in order (95 ms instead of 3 for a tag and a status at 1M tasks).
+    query = (
+        sa_select(*rows.c)
+        .select_from(tags)
+        .join(rows, rows.c.project_id == tags.c.project_id)
+        .order_by(*(c.desc() if shape.sort.descending else c.asc() for c in order))
+        .limit(_limit(shape))
+    )
+    return query, rows
 
 
 def _sort_column(sort: TaskSort) -> Any:

@@ -20,6 +20,7 @@ from tests.conftest import alembic_config, create_empty_database, migrate
 from tests.migrations.test_migrations import run_sync
 
 PREVIOUS = "ff47453adee6"
+TRASH = "060ec76cb676"  # the revision under test here; later ones have tests of their own
 TABLES = ("users", "projects", "project_members", "tags", "tasks", "task_tags")
 # What the trash migration adds, and its downgrade removes.
 TRASH_OBJECTS = {
@@ -200,7 +201,7 @@ async def test_upgrade_and_downgrade_keep_every_row(seeded_database: str) -> Non
     }
     assert await run_sync(seeded_database, trash_objects) == set()
 
-    await migrate(seeded_database)
+    await migrate(seeded_database, TRASH)
     assert await run_sync(seeded_database, snapshot) == before
     assert await run_sync(seeded_database, trash_objects) == TRASH_OBJECTS
     assert await run_sync(seeded_database, deleted_at) == {
@@ -212,13 +213,13 @@ async def test_upgrade_and_downgrade_keep_every_row(seeded_database: str) -> Non
     assert await run_sync(seeded_database, snapshot) == before
     assert await run_sync(seeded_database, trash_objects) == set()
 
-    await migrate(seeded_database)
+    await migrate(seeded_database, TRASH)
     assert await run_sync(seeded_database, snapshot) == before
     assert await run_sync(seeded_database, trash_objects) == TRASH_OBJECTS
 
 
 async def test_downgrade_keeps_rows_that_were_in_the_trash(seeded_database: str) -> None:
-    await migrate(seeded_database)
+    await migrate(seeded_database, TRASH)
     trashed = {
         "projects": [{"id": 3, "name": "Old", "owner_id": 1, "deleted_at": at(20)}],
         "tasks": [
