@@ -380,14 +380,19 @@ async def test_pages_across_projects_match_the_plain_query(
             task_id=their_task.id, tag_id=tags[0].id, task_created_at=their_task.created_at
         )
     )
-    statuses = list(TaskStatus)
+    session.expire(their_task)  # its tags, as loaded, lack that link
+    shouted = await make_tag(session, projects[0], "BUG")  # the same name, but for case
+    statuses, priorities = list(TaskStatus), list(TaskPriority)
     for i in range(40):
         index = i % 3
+        tag_ids = [tags[index].id] if i % 4 < 2 else []
         task = await make_task(
             session,
             projects[index],
             status=statuses[i % 2],
-            tag_ids=[tags[index].id] if i % 4 < 2 else [],
+            priority=priorities[i % 3],
+            title=f"task {i}" + (" urgent" if i % 3 == 1 else ""),
+            tag_ids=tag_ids + ([shouted.id] if index == 0 and i % 2 == 0 else []),
         )
         if i % 5 == 0:
             await trash_task(session, task.id or 0)
@@ -397,8 +402,11 @@ async def test_pages_across_projects_match_the_plain_query(
         {"tag": "BUG"},
         {"tag": "bug", "status": TaskStatus.TODO},
         {"tag": "bug", "project_id": projects[1].id},
+        {"tag": "bug", "priority": TaskPriority.HIGH},
+        {"tag": "bug", "q": "urgent"},
+        {"tag": "bug", "member_id": None},  # anyone's tasks, as the data layer allows
     ):
-        filters = TaskFilter(member_id=me.id, **extra)
+        filters = TaskFilter(**({"member_id": me.id} | extra))
         expected, cursor = [], None
         while True:
             page = await list_tasks(
@@ -413,6 +421,13 @@ async def test_pages_across_projects_match_the_plain_query(
             got += read_page.items
             if (cursor := read_page.next_cursor) is None:
                 break
-        assert got == expected, extra
-        assert len(got) > 4
-        assert all(task.project_id != theirs.id for task in got)
+        # Their task carries two tags named "bug" (the link above), in either order.
+        assert [_by_tag_id(t) for t in got] == [_by_tag_id(t) for t in expected], extra
+        assert len(got) > (2 if "q" in extra or "priority" in extra else 4), extra
+        assert len({task.id for task in got}) == len(got), extra  # each task once
+        if filters.member_id is not None:
+            assert all(task.project_id != theirs.id for task in got)
+
+
+def _by_tag_id(task: TaskRead) -> TaskRead:
+    return task.model_copy(update={"tags": sorted(task.tags, key=lambda tag: tag.id)})

@@ -15,9 +15,10 @@ Written for a live database. On PostgreSQL:
   (which blocks no reads or writes), so that SET NOT NULL needs no scan under its lock;
   the constraint is dropped after;
 - the new index is built CONCURRENTLY before the old one is dropped the same way.
-Links that a still-running older version of the app writes without the column after
-the fill make the validation fail: run the upgrade again once it is stopped (every step
-can run again). On SQLite the table is copied in batch mode.
+A trigger fills the column for links written without it, so an older version of the
+app may keep running during the upgrade; it stays, for any writer that leaves it out.
+Every step can run again after a failure. On SQLite the table is copied in batch mode
+(the app is its only writer there, and sets the column).
 """
 
 from collections.abc import Sequence
@@ -34,6 +35,7 @@ depends_on: str | Sequence[str] | None = None
 OLD_INDEX = "ix_task_tags_tag_id"
 NEW_INDEX = "ix_task_tags_tag_id_task_created_at_task_id"
 CHECK = "ck_task_tags_task_created_at_not_null"
+TRIGGER = "trg_task_tags_task_created_at"
 BATCH = 10_000
 
 
@@ -69,6 +71,26 @@ def upgrade() -> None:
         return
     _set_timeouts()
     op.add_column("task_tags", _column(nullable=True), if_not_exists=True)
+    # For writers that do not set it: an older version of the app, still running while
+    # this upgrade runs, whose links would otherwise fail the constraint below.
+    op.execute(
+        """
+        CREATE OR REPLACE FUNCTION taskflow_link_task_created_at() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.task_created_at IS NULL THEN
+                SELECT created_at INTO NEW.task_created_at FROM tasks WHERE id = NEW.task_id;
+            END IF;
+            RETURN NEW;
+        END;
+        $$
+        """
+    )
+    op.execute(f"DROP TRIGGER IF EXISTS {TRIGGER} ON task_tags")
+    op.execute(
+        f"CREATE TRIGGER {TRIGGER} BEFORE INSERT ON task_tags "
+        "FOR EACH ROW EXECUTE FUNCTION taskflow_link_task_created_at()"
+    )
     context = op.get_context()
     with context.autocommit_block():
         _fill_in_batches()
@@ -156,4 +178,6 @@ def downgrade() -> None:
             NEW_INDEX, table_name="task_tags", postgresql_concurrently=True, if_exists=True
         )
     op.execute("SET lock_timeout = '5s'")
+    op.execute(f"DROP TRIGGER IF EXISTS {TRIGGER} ON task_tags")
+    op.execute("DROP FUNCTION IF EXISTS taskflow_link_task_created_at()")
     op.drop_column("task_tags", "task_created_at", if_exists=True)  # catalog only
