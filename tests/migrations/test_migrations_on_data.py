@@ -7,6 +7,7 @@ the schema stands at that revision: the ORM models already describe the next one
 """
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -182,16 +183,23 @@ def downgrade(connection: Connection) -> None:
     command.downgrade(alembic_config(connection), PREVIOUS)
 
 
-@pytest.fixture
-async def seeded_database(backend: str, tmp_path: Path) -> AsyncIterator[str]:
-    """A new database at the previous revision holding SEED, dropped after the test."""
+@asynccontextmanager
+async def seeded_at(revision: str, backend: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A new database at `revision` holding SEED, dropped afterwards."""
     url, drop = await create_empty_database(backend, tmp_path)
     try:
-        await migrate(url, PREVIOUS)
+        await migrate(url, revision)
         await run_sync(url, seed)
         yield url
     finally:
         await drop()
+
+
+@pytest.fixture
+async def seeded_database(backend: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A new database at the previous revision holding SEED, dropped after the test."""
+    async with seeded_at(PREVIOUS, backend, tmp_path) as url:
+        yield url
 
 
 async def test_upgrade_and_downgrade_keep_every_row(seeded_database: str) -> None:

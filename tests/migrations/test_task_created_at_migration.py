@@ -11,9 +11,9 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from tests.conftest import alembic_config, create_empty_database, migrate
+from tests.conftest import alembic_config, migrate
 from tests.migrations.test_migrations import run_sync
-from tests.migrations.test_migrations_on_data import SEED, TRASH, insert, snapshot
+from tests.migrations.test_migrations_on_data import SEED, TRASH, seeded_at, snapshot
 
 NEW_INDEX = "ix_task_tags_tag_id_task_created_at_task_id"
 
@@ -49,13 +49,8 @@ def downgrade(connection: Connection) -> None:
 @pytest.fixture
 async def database(backend: str, tmp_path: Path) -> AsyncIterator[str]:
     """A new database at the trash revision holding the shared seed rows."""
-    url, drop = await create_empty_database(backend, tmp_path)
-    try:
-        await migrate(url, TRASH)
-        await run_sync(url, lambda connection: insert(connection, SEED))
+    async with seeded_at(TRASH, backend, tmp_path) as url:
         yield url
-    finally:
-        await drop()
 
 
 async def test_links_get_their_tasks_creation_time_and_lose_it_on_downgrade(
