@@ -43,8 +43,9 @@ def _on_postgresql() -> bool:
     return op.get_context().dialect.name == "postgresql"
 
 
-def _column(*, nullable: bool) -> sa.Column[object]:
-    return sa.Column("task_created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=nullable)
+def _column() -> sa.Column[object]:
+    # Nullable until filled; NOT NULL comes after.
+    return sa.Column("task_created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
 
 
 def _set_timeouts() -> None:
@@ -62,7 +63,7 @@ _FILL = sa.text(
 def upgrade() -> None:
     if not _on_postgresql():
         with op.batch_alter_table("task_tags") as batch_op:
-            batch_op.add_column(_column(nullable=True))
+            batch_op.add_column(_column())
         op.execute(_FILL)
         with op.batch_alter_table("task_tags") as batch_op:
             batch_op.alter_column("task_created_at", nullable=False)
@@ -70,7 +71,7 @@ def upgrade() -> None:
             batch_op.create_index(NEW_INDEX, ["tag_id", "task_created_at", "task_id"])
         return
     _set_timeouts()
-    op.add_column("task_tags", _column(nullable=True), if_not_exists=True)
+    op.add_column("task_tags", _column(), if_not_exists=True)
     # For writers that do not set it: an older version of the app, still running while
     # this upgrade runs, whose links would otherwise fail the constraint below.
     op.execute(

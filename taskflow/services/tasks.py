@@ -481,12 +481,11 @@ def _per_project_query(shape: _Shape) -> tuple[Any, Any]:
     if shape.after:
         inner = inner.where(_after(shape.sort, null_key=shape.after == "null"))
     rows = inner.order_by(*_order(shape.sort)).limit(_limit(shape)).subquery().lateral("t")
-    order = (rows.c.created_at, rows.c.id)
     query = (
         sa_select(*rows.c)
         .select_from(mine)
         .join(rows, true())
-        .order_by(*(c.desc() if shape.sort.descending else c.asc() for c in order))
+        .order_by(*_directed(shape.sort, rows.c.created_at, rows.c.id))
         .limit(_limit(shape))
     )
     return query, rows
@@ -566,11 +565,8 @@ def _per_tag_query(shape: _Shape) -> tuple[Any, Any]:
     inner = inner.join(link, link_task == col(Task.id)).where(link.c.tag_id == tags.c.id)
     inner = inner.correlate(tags)  # the tag of the outer row, for each
     if shape.after:  # created_at has no NULLs: always a key
-        bound = tuple_(bindparam("after_key", type_=link_time.type), bindparam("after_id"))
-        beyond = tuple_(link_time, link_task)
-        inner = inner.where(beyond < bound if shape.sort.descending else beyond > bound)
-    keys = (link_time, link_task)
-    inner = inner.order_by(*(k.desc() if shape.sort.descending else k.asc() for k in keys))
+        inner = inner.where(_after(shape.sort, null_key=False, on=(link_time, link_task)))
+    inner = inner.order_by(*_directed(shape.sort, link_time, link_task))
     per_tag = inner.limit(_limit(shape)).subquery().lateral("t")
     # The scope: the tags are those of the caller's projects, and a task's tags are its
     # own project's (the services see to it; a link that broke it would hide its task).
@@ -585,10 +581,7 @@ def _per_tag_query(shape: _Shape) -> tuple[Any, Any]:
         .distinct()
         .subquery("merged")
     )
-    order = (rows.c.created_at, rows.c.id)
-    query = sa_select(*rows.c).order_by(
-        *(c.desc() if shape.sort.descending else c.asc() for c in order)
-    )
+    query = sa_select(*rows.c).order_by(*_directed(shape.sort, rows.c.created_at, rows.c.id))
     return query.limit(_limit(shape)), rows
 
 
@@ -600,18 +593,27 @@ def _sort_column(sort: TaskSort) -> Any:
     return col(Task.due_date)
 
 
+def _directed(sort: TaskSort, *columns: Any) -> list[Any]:
+    """The columns, each in the sort's direction."""
+    return [c.desc() if sort.descending else c.asc() for c in columns]
+
+
 def _order(sort: TaskSort) -> list[Any]:
-    column, task_id = _sort_column(sort), col(Task.id)
-    keys = [column.desc(), task_id.desc()] if sort.descending else [column.asc(), task_id.asc()]
+    keys = _directed(sort, _sort_column(sort), col(Task.id))
     if sort.field == "due_date":
         # Tasks without a due date come last in both directions.
         return [col(Task.due_date).is_(None).asc(), *keys]
     return keys
 
 
-def _after(sort: TaskSort, *, null_key: bool) -> ColumnElement[bool]:
-    """Past the cursor's row (`after_key`, `after_id`); `null_key`: past one without a key."""
-    column, task_id = _sort_column(sort), col(Task.id)
+def _after(
+    sort: TaskSort, *, null_key: bool, on: tuple[Any, Any] | None = None
+) -> ColumnElement[bool]:
+    """Past the cursor's row (`after_key`, `after_id`); `null_key`: past one without a key.
+
+    `on`: the (key, id) columns to compare, if not the task's own (a tag link's copies).
+    """
+    column, task_id = on or (_sort_column(sort), col(Task.id))
     last_id = bindparam("after_id", type_=Integer)
     if null_key:
         beyond_id = task_id < last_id if sort.descending else task_id > last_id
