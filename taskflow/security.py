@@ -1,5 +1,6 @@
 """Password hashing (pwdlib, argon2) and access tokens (PyJWT). No web framework here."""
 
+import time
 from datetime import timedelta
 from functools import lru_cache
 
@@ -76,9 +77,24 @@ def create_access_token(user_id: int, *, secret: str, minutes: int) -> str:
 def decode_access_token(token: str, *, secret: str) -> int:
     """The user id a valid token names; InvalidTokenError otherwise."""
     try:
-        claims = jwt.decode(
-            token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]}
-        )
-        return int(claims["sub"])
+        user_id, expires = _verified_claims(token, secret)
     except (jwt.PyJWTError, ValueError, TypeError) as error:
         raise InvalidTokenError(str(error)) from error
+    # Checked on every use: a verified token stays in the cache after it expires.
+    if expires <= time.time():
+        raise InvalidTokenError("Signature has expired")
+    return user_id
+
+
+@lru_cache(maxsize=4096)
+def _verified_claims(token: str, secret: str) -> tuple[int, float]:
+    """The user id and expiry of a token whose signature and claims PyJWT accepted.
+
+    A client sends the same token with every request until it expires; checking its
+    signature again (key set-up, HMAC, base64 and JSON decoding) cost about 130 µs a
+    request, a seventh of reading a task. Only tokens that passed are remembered (a
+    refusal raises, and lru_cache keeps no exceptions), so nothing a client makes up can
+    fill the cache; the secret is part of the key, so a new one verifies afresh.
+    """
+    claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]})
+    return int(claims["sub"]), float(claims["exp"])
