@@ -11,6 +11,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -135,9 +136,14 @@ def _projection(body: Any) -> Any:
 
 
 def measure_http(
-    url: str, *, user_id: int, project_id: int, task_id: int, duration: float
+    url: str, *, user_id: int, project_id: int, task_id: int, duration: float, rounds: int = 1
 ) -> dict[str, Any]:
-    """req/s, latencies and CPU per request of both apps, for both endpoints, 1 and 2 workers."""
+    """req/s, latencies and CPU per request of both apps, for both endpoints, 1 and 2 workers.
+
+    Each comparison runs `rounds` times, the two apps taking turns to go first; the
+    figures are medians, and the ratios the medians of each round's own ratio: on a
+    machine whose speed drifts, two loads a few seconds apart are the fairest pair.
+    """
     token = create_access_token(user_id, secret=SECRET, minutes=60)
     paths = {
         "HTTP GET /api/v1/tasks?project_id": f"/api/v1/tasks?project_id={project_id}",
@@ -155,16 +161,34 @@ def measure_http(
                 }
                 if _projection(bodies["layer"]) != _projection(bodies["raw"]):
                     raise SystemExit(f"bench: {name}: the app and the raw endpoint differ")
-                row: dict[str, Any] = {"kind": "http", "workers": workers}
-                for side, server in servers.items():
-                    row[side] = _load(server, path, token, duration)
-                row["ratio"] = row["layer"]["req_per_s"] / row["raw"]["req_per_s"]
-                row["cpu_ratio"] = row["layer"]["cpu_ms_per_req"] / row["raw"]["cpu_ms_per_req"]
-                results[f"{name}, {workers} worker{'s' if workers > 1 else ''}"] = row
+                runs: list[dict[str, dict[str, float]]] = []
+                for turn in range(max(rounds, 1)):
+                    order = list(servers) if turn % 2 == 0 else list(reversed(servers))
+                    loads = {side: _load(servers[side], path, token, duration) for side in order}
+                    runs.append(loads)
+                results[f"{name}, {workers} worker{'s' if workers > 1 else ''}"] = summarize(
+                    runs, workers
+                )
         finally:
             for server in servers.values():
                 server.stop()
     return results
+
+
+def summarize(runs: list[dict[str, dict[str, float]]], workers: int) -> dict[str, Any]:
+    """One report row from the rounds' loads of both apps (see `measure_http`)."""
+    row: dict[str, Any] = {"kind": "http", "workers": workers, "rounds": len(runs)}
+    for side in ("layer", "raw"):
+        row[side] = {
+            key: statistics.median(run[side][key] for run in runs) for key in runs[0][side]
+        }
+    row["ratio"] = statistics.median(
+        run["layer"]["req_per_s"] / run["raw"]["req_per_s"] for run in runs
+    )
+    row["cpu_ratio"] = statistics.median(
+        run["layer"]["cpu_ms_per_req"] / run["raw"]["cpu_ms_per_req"] for run in runs
+    )
+    return row
 
 
 def _load(server: Server, path: str, token: str, duration: float) -> dict[str, float]:

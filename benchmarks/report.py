@@ -28,7 +28,8 @@ def render(report: dict[str, Any]) -> str:
                 lines.append(
                     f"| {name} | {mine['req_per_s']:,.0f} req/s | {theirs['req_per_s']:,.0f} req/s"
                     f" | {row['ratio']:.2f} | {mine['p50_ms']:.2f} / {theirs['p50_ms']:.2f}"
-                    f" | CPU/req {mine['cpu_ms_per_req']:.2f} / {theirs['cpu_ms_per_req']:.2f} ms |"
+                    f" | CPU/req {mine['cpu_ms_per_req']:.2f} / {theirs['cpu_ms_per_req']:.2f} ms"
+                    f" ({row['cpu_ratio']:.2f}x) |"
                 )
                 continue
             if row["kind"] == "bulk":

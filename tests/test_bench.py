@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from benchmarks import bench
+from benchmarks.http import summarize
 from tests.conftest import PG_SERVER_URL, _admin_engine
 
 
@@ -48,6 +49,24 @@ def test_a_sequential_scan_at_a_large_size_is_reported() -> None:
     assert bench.sequential_scans(report) == [f"{bench.LARGE}: tag"]
     report["sizes"][str(bench.LARGE)]["plans"]["tag"] = index
     assert bench.sequential_scans(report) == []
+
+
+def test_http_ratios_are_the_median_of_each_rounds_own_ratio() -> None:
+    def load(req_per_s: float, cpu: float) -> dict[str, float]:
+        return {"req_per_s": req_per_s, "p50_ms": 1.0, "p99_ms": 2.0, "cpu_ms_per_req": cpu}
+
+    # The machine slows down from one round to the next; each round's pair is fair.
+    runs = [
+        {"layer": load(400, 2.0), "raw": load(500, 1.0)},
+        {"layer": load(200, 4.0), "raw": load(400, 2.5)},
+        {"layer": load(100, 8.0), "raw": load(125, 6.0)},
+    ]
+    row = summarize(runs, workers=1)
+    assert row["rounds"] == 3
+    assert row["layer"]["req_per_s"] == 200
+    assert row["raw"]["cpu_ms_per_req"] == 2.5
+    assert row["ratio"] == pytest.approx(0.8)  # 0.8, 0.5, 0.8; the medians' ratio is 0.5
+    assert row["cpu_ratio"] == pytest.approx(1.6)  # 2.0, 1.6, 1.33; the medians' is 1.6 too
 
 
 async def _reachable() -> None:
