@@ -36,7 +36,7 @@ from taskflow.models import (
     utc_now,
 )
 from taskflow.security import hash_password
-from taskflow.services.common import insert_ignoring_conflicts
+from taskflow.services.common import dialect_name, insert_ignoring_conflicts
 from taskflow.services.members import add_member
 from taskflow.services.projects import create_project
 from taskflow.services.tags import create_tag
@@ -102,7 +102,7 @@ async def seed(session: AsyncSession) -> SeedResult:
         await session.exec(text("SELECT pg_advisory_xact_lock(hashtext('taskflow.seed'))"))  # type: ignore[call-overload]
     users_table = SQLModel.metadata.tables["users"]
     await session.exec(
-        insert_ignoring_conflicts(session, users_table).values(
+        insert_ignoring_conflicts(dialect_name(session), users_table).values(
             [
                 User.model_validate(
                     UserCreate(email=email, full_name=name, password=DEMO_PASSWORD),

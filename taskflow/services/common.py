@@ -240,9 +240,9 @@ def dialect_name(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
-def insert_ignoring_conflicts(session: AsyncSession, table: Table) -> Insert:
-    """`INSERT ... ON CONFLICT DO NOTHING` for the session's database (both support it)."""
-    if dialect_name(session) == "postgresql":
+def insert_ignoring_conflicts(dialect: str, table: Table) -> Insert:
+    """`INSERT ... ON CONFLICT DO NOTHING` for the database (both support it)."""
+    if dialect == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
     return sqlite.insert(table).on_conflict_do_nothing()
 

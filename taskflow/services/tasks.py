@@ -299,12 +299,17 @@ async def _set_tags(session: AsyncSession, task: Task, tags: list[Tag], *, repla
             {"task_id": task.id, "tag_id": tag_id, "task_created_at": task.created_at}
             for tag_id in wanted
         ]
-        table = SQLModel.metadata.tables[TaskTag.__tablename__]
         # The rows as parameters (executemany), not in the statement: a statement with
         # its VALUES inline is compiled again for every call.
-        await session.exec(insert_ignoring_conflicts(session, table), params=links)
+        connection = await session.connection()
+        await connection.execute(_insert_links(dialect_name(session)), links)
     # What the database now holds; no reload, and lazy="raise" stays untouched.
     set_committed_value(task, "tags", sorted(tags, key=_by_name))
+
+
+@lru_cache
+def _insert_links(dialect: str) -> Any:
+    return insert_ignoring_conflicts(dialect, SQLModel.metadata.tables[TaskTag.__tablename__])
 
 
 async def update_task(session: AsyncSession, task: Task, data: TaskUpdate) -> Task:
