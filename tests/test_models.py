@@ -2,6 +2,7 @@
 
 import copy
 import inspect
+import json
 import pickle
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -14,6 +15,7 @@ from taskflow.models import (
     ProjectCreate,
     ProjectUpdate,
     TagCreate,
+    TagRead,
     TagUpdate,
     Task,
     TaskCreate,
@@ -127,6 +129,33 @@ def test_naive_datetimes_are_taken_as_utc_and_aware_ones_converted() -> None:
     assert aware.due_date.hour == 3
     from_text = TaskUpdate.model_validate({"due_date": "2030-01-02T03:04:00"})
     assert from_text.due_date == datetime(2030, 1, 2, 3, 4, tzinfo=UTC)
+
+
+def test_read_classes_give_utc_for_every_form_a_database_returns() -> None:
+    plus_five = timezone(timedelta(hours=5))
+    forms: list[Any] = [
+        "2030-01-02T03:04:00+00:00",  # PostgreSQL's JSON
+        "2030-01-02T08:04:00+05:00",  # ... under another session time zone
+        "2030-01-02 03:04:00",  # SQLite's text
+        datetime(2030, 1, 2, 3, 4),  # noqa: DTZ001 (SQLite through the ORM)
+        datetime(2030, 1, 2, 8, 4, tzinfo=plus_five),
+        datetime(2030, 1, 2, 3, 4, tzinfo=UTC),
+    ]
+    for form in forms:
+        row = {"id": 1, "name": "n", "project_id": 2, "created_at": form}
+        for read in (TagRead.model_validate(row), TagRead.model_validate_json(_json(row))):
+            assert read.created_at == datetime(2030, 1, 2, 3, 4, tzinfo=UTC), form
+            assert read.created_at.utcoffset() == timedelta(0), form
+            assert read.model_dump_json().endswith('"created_at":"2030-01-02T03:04:00Z"}')
+    with pytest.raises(ValidationError):
+        TagRead.model_validate({"id": 1, "name": "n", "project_id": 2, "created_at": "soon"})
+    # Clients see a plain date-time, not the two ways it is validated.
+    schema = TaskRead.model_json_schema()["properties"]["created_at"]
+    assert schema == {"format": "date-time", "title": "Created At", "type": "string"}
+
+
+def _json(row: dict[str, Any]) -> str:
+    return json.dumps(row, default=str)
 
 
 def test_update_classes_refuse_null_for_not_null_columns() -> None:

@@ -4,7 +4,14 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Field, Relationship, SQLModel, UniqueConstraint
 
-from taskflow.models.base import CreatedAtMixin, IdMixin, InputModel, Name, ReadModel, UTCDatetime
+from taskflow.models.base import (
+    CreatedAtMixin,
+    IdMixin,
+    InputModel,
+    Name,
+    ReadModel,
+    StoredUTCDatetime,
+)
 from taskflow.models.task_tag import TaskTag
 
 if TYPE_CHECKING:
@@ -47,4 +54,4 @@ class TagUpdate(InputModel):
 class TagRead(TagBase, ReadModel):
     id: int
     project_id: int
-    created_at: UTCDatetime
+    created_at: StoredUTCDatetime

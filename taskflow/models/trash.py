@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from taskflow.models.base import ReadModel, UTCDatetime
+from taskflow.models.base import ReadModel, StoredUTCDatetime
 
 __all__ = ["TrashItemRead", "TrashKind"]
 
@@ -21,4 +21,4 @@ class TrashItemRead(ReadModel):
     name: str
     # The task's project, or the project itself.
     project_id: int
-    deleted_at: UTCDatetime
+    deleted_at: StoredUTCDatetime
