@@ -542,8 +542,8 @@ def render(size: int, results: dict[str, Any], access: dict[str, str]) -> None:
                 name, f"{mine['req_per_s']:,.0f} req/s", f"{theirs['req_per_s']:,.0f} req/s",
                 f"{row['ratio']:.2f}", f"{mine['p50_ms']:.2f} / {mine['p99_ms']:.2f}",
                 f"{theirs['p50_ms']:.2f} / {theirs['p99_ms']:.2f}",
-                f"CPU {mine['cpu_ms_per_req']:.2f} / {theirs['cpu_ms_per_req']:.2f} ms/req"
-                f" ({row['cpu_ratio']:.2f}x)",
+                f"CPU {mine['cpu_ms_per_req']:.2f}/{theirs['cpu_ms_per_req']:.2f} ms,"
+                f" {row['cpu_ratio']:.2f}x",
             )  # fmt: skip
             continue
         if row.get("kind") == "bulk":
