@@ -1,11 +1,12 @@
 """Dependencies the routes share: the session, the settings, the signed-in user."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from pydantic import AfterValidator, BeforeValidator
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.config import Settings, get_settings
@@ -29,21 +30,38 @@ __all__ = [
     "app_settings",
     "confirm_active",
     "request_session",
+    "sessions_per_request",
     "unauthorized",
 ]
 
 READ_METHODS = frozenset({"GET", "HEAD"})
 
 
-async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request; GET and HEAD get a read-only one (no transaction round trips).
+def sessions_per_request(
+    factory: Callable[..., async_sessionmaker[AsyncSession]],
+) -> Callable[[Request], AsyncIterator[AsyncSession]]:
+    """A dependency that opens one session per request from `factory(read_only=...)`: GET
+    and HEAD get a read-only one (no transaction round trips).
 
     Closing the session rolls back whatever the endpoint did not commit.
     """
-    factory = get_session_factory(read_only=request.method in READ_METHODS)
-    async with factory() as session:
-        yield session
 
+    async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
+        session = factory(read_only=request.method in READ_METHODS)()
+        try:
+            yield session
+        finally:
+            # Not `async with session`: its exit closes the session in a task of its own,
+            # so that a cancelled request still returns its connection; FastAPI already
+            # shields a dependency's exit from cancellation, and that task cost a turn of
+            # the event loop on every request.
+            await session.close()
+
+    return request_session
+
+
+request_session = sessions_per_request(get_session_factory)
+"""The app's sessions (tests serve their own through `sessions_per_request`)."""
 
 SessionDep = Annotated[AsyncSession, Depends(request_session)]
 

@@ -5,13 +5,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.api import create_app
-from taskflow.api.deps import READ_METHODS, app_settings, request_session
+from taskflow.api.deps import app_settings, request_session, sessions_per_request
 from taskflow.config import Settings
 from taskflow.database import create_session_factory
 from taskflow.models import MemberRole, ProjectMemberCreate
@@ -50,11 +50,10 @@ def serve_sessions_from(app: FastAPI, engine: AsyncEngine) -> None:
         for read_only in (False, True)
     }
 
-    async def session(request: Request) -> AsyncIterator[AsyncSession]:
-        async with factories[request.method in READ_METHODS]() as db_session:
-            yield db_session  # closing the session rolls back whatever was not committed
+    def factory(*, read_only: bool) -> async_sessionmaker[AsyncSession]:
+        return factories[read_only]
 
-    app.dependency_overrides[request_session] = session
+    app.dependency_overrides[request_session] = sessions_per_request(factory)
 
 
 async def sign_up(client: AsyncClient, email: str, password: str = "password123") -> dict[str, Any]:

@@ -10,9 +10,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taskflow.api import create_app
-from taskflow.api.deps import app_settings
+from taskflow.api.deps import CallerId, SessionDep, app_settings
 from taskflow.config import Settings
 from taskflow.database import create_engine
+from taskflow.models import Project
 from tests.api.conftest import TEST_SETTINGS, login, serve_sessions_from, sign_up
 from tests.conftest import PG_SERVER_URL, create_empty_database, migrate
 
@@ -139,4 +140,39 @@ async def test_dead_pooled_connections_are_replaced(
         assert failed.value.connection_invalidated
         async with engine.connect() as connection:
             assert (await connection.execute(text("SELECT 1"))).scalar() == 1
+    await engine.dispose()
+
+
+async def test_every_request_returns_its_connection_and_keeps_nothing_uncommitted(
+    own_database: str,
+) -> None:
+    engine = create_engine(Settings(database_url=own_database, pool_size=2))
+    pool = engine.sync_engine.pool
+    app = create_app()
+    serve_sessions_from(app, engine)  # the app's own per-request session code
+    app.dependency_overrides[app_settings] = lambda: TEST_SETTINGS
+
+    @app.post("/test/write-then-fail")
+    async def write_then_fail(session: SessionDep, caller: CallerId) -> None:
+        session.add(Project(name="never kept", owner_id=caller))
+        await session.flush()
+        raise RuntimeError("after a write, before the commit")
+
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with AsyncClient(transport=transport, base_url="http://test") as client:
+        await sign_up(client, "pooled@example.com")
+        headers = await login(client, "pooled@example.com")
+        statuses = [
+            (await client.get("/api/v1/tasks", headers=headers)).status_code,
+            (await client.get("/api/v1/tasks/424242", headers=headers)).status_code,
+            (await client.post("/api/v1/tasks", json={}, headers=headers)).status_code,
+            (await client.post("/test/write-then-fail", headers=headers)).status_code,
+        ]
+        assert statuses == [200, 404, 422, 500]
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]
+        listed = await client.get("/api/v1/projects", headers=headers)
+    assert listed.json()["items"] == []
+    async with engine.connect() as connection:
+        kept = await connection.scalar(text("SELECT count(*) FROM projects"))
+    assert kept == 0
     await engine.dispose()
