@@ -88,7 +88,7 @@ class _UTCAlready:
     """Accept a datetime already in UTC natively; only others go through `as_utc`.
 
     What Read classes validate comes from the database: UTC from PostgreSQL, naive from
-    SQLite. Calling `as_utc` (Python) for each of a page's timestamps was a fifth of its
+    SQLite. Calling `as_utc` (Python) for each of a page's timestamps was a sixth of its
     validation; pydantic-core checks a zero offset by itself. Not for input: a client's
     bad date would be reported twice, once per branch.
     """
