@@ -52,17 +52,24 @@ class Cleaned:
     clean: Callable[[Any], Any]
 
 
+# asyncpg sends these two as PostgreSQL's -infinity and infinity, which do not read back
+# as dates (to_json gives the words): a task due then could no longer be shown.
+_INFINITIES = frozenset({datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)})
+
+
 def as_utc(value: datetime) -> datetime:
     """Naive input is taken to be UTC; anything else is converted to it."""
     offset = value.utcoffset()
     if offset is None:
-        return value.replace(tzinfo=UTC)
-    if not offset:  # UTC already, whichever tzinfo says so: nothing to do for every row read
-        return value
-    try:
-        return value.astimezone(UTC)
-    except OverflowError as error:  # e.g. 0001-01-01T00:00+05:00 has no UTC equivalent
-        raise ValueError("the date is out of range") from error
+        value = value.replace(tzinfo=UTC)
+    elif offset:
+        try:
+            value = value.astimezone(UTC)
+        except OverflowError as error:  # e.g. 0001-01-01T00:00+05:00 has no UTC equivalent
+            raise ValueError("the date is out of range") from error
+    if value in _INFINITIES:
+        raise ValueError("the date is out of range")
+    return value
 
 
 _NUMBER = re.compile(r"\s*[-+]?\d+(\.\d*)?\s*")

@@ -46,6 +46,17 @@ async def test_dates_without_a_utc_equivalent_are_422(
     assert (
         await client.get("/api/v1/tasks", params=query, headers=headers["owner"])
     ).status_code == 422
+    # The first and last instants asyncpg would store as -infinity and infinity.
+    for edge in ("0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999+00:00"):
+        body["due_date"] = edge
+        response = await client.post("/api/v1/tasks", json=body, headers=headers["owner"])
+        assert response.status_code == 422, edge
+        assert "out of range" in response.text
+    body["due_date"] = "0001-01-01T00:00:01Z"
+    created = await client.post("/api/v1/tasks", json=body, headers=headers["owner"])
+    assert created.status_code == 201, created.text
+    shown = await client.get(f"/api/v1/tasks/{created.json()['id']}", headers=headers["owner"])
+    assert shown.json()["due_date"] == "0001-01-01T00:00:01Z"
 
 
 async def test_numbers_for_dates_are_422(client: AsyncClient, session: AsyncSession) -> None:
