@@ -87,14 +87,16 @@ def decode_access_token(token: str, *, secret: str) -> int:
 
 
 @lru_cache(maxsize=4096)
-def _verified_claims(token: str, secret: str) -> tuple[int, float]:
+def _verified_claims(token: str, secret: str) -> tuple[int, int]:
     """The user id and expiry of a token whose signature and claims PyJWT accepted.
 
     A client sends the same token with every request until it expires; checking its
     signature again (key set-up, HMAC, base64 and JSON decoding) cost about 120 µs a
     request, a seventh of reading a task. Only tokens that passed are remembered (a
     refusal raises, and lru_cache keeps no exceptions), so nothing a client makes up can
-    fill the cache; the secret is part of the key, so a new one verifies afresh.
+    fill the cache (PyJWT from 2.15 accepts one spelling of each token's base64, give or
+    take its padding); the secret is part of the key, so a new one verifies afresh. The
+    expiry is kept in whole seconds, as PyJWT compares it.
     """
     claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]})
-    return int(claims["sub"]), float(claims["exp"])
+    return int(claims["sub"]), int(claims["exp"])

@@ -31,7 +31,9 @@ def test_a_refused_token_is_refused_every_time() -> None:
     forged = create_access_token(7, secret="not-ours-" + "n" * 40, minutes=5)
     no_subject = jwt.encode({"exp": int(time.time()) + 60}, SECRET, algorithm="HS256")
     not_a_number = jwt.encode({"sub": "x", "exp": int(time.time()) + 60}, SECRET, algorithm="HS256")
-    for token in (forged, no_subject, not_a_number, "garbage"):
+    # Signed with the secret, but an expiry no clock reaches (JSON's Infinity).
+    endless = jwt.encode({"sub": "7", "exp": float("inf")}, SECRET, algorithm="HS256")
+    for token in (forged, no_subject, not_a_number, endless, "garbage"):
         for _ in range(2):
             with pytest.raises(InvalidTokenError):
                 decode_access_token(token, secret=SECRET)

@@ -1,8 +1,10 @@
 """Commit before the response, 503 (never 500) without a database, and recovery after it."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import anyio
 import pytest
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import text
@@ -172,6 +174,39 @@ async def test_every_request_returns_its_connection_and_keeps_nothing_uncommitte
         assert pool.checkedout() == 0  # type: ignore[attr-defined]
         listed = await client.get("/api/v1/projects", headers=headers)
     assert listed.json()["items"] == []
+    async with engine.connect() as connection:
+        kept = await connection.scalar(text("SELECT count(*) FROM projects"))
+    assert kept == 0
+    await engine.dispose()
+
+
+async def test_a_cancelled_request_returns_its_connection_and_keeps_nothing(
+    own_database: str,
+) -> None:
+    engine = create_engine(Settings(database_url=own_database, pool_size=2))
+    app = create_app()
+    serve_sessions_from(app, engine)
+    app.dependency_overrides[app_settings] = lambda: TEST_SETTINGS
+    flushed = asyncio.Event()
+
+    @app.post("/test/write-then-wait")
+    async def write_then_wait(session: SessionDep, caller: CallerId) -> None:
+        session.add(Project(name="never kept", owner_id=caller))
+        await session.flush()
+        flushed.set()
+        await asyncio.sleep(60)  # the client gives up long before
+
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
+        await sign_up(client, "impatient@example.com")
+        headers = await login(client, "impatient@example.com")
+        with anyio.move_on_after(10) as scope:
+            request = asyncio.ensure_future(client.post("/test/write-then-wait", headers=headers))
+            await flushed.wait()
+            request.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await request
+        assert not scope.cancelled_caught
+    assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     async with engine.connect() as connection:
         kept = await connection.scalar(text("SELECT count(*) FROM projects"))
     assert kept == 0
