@@ -252,13 +252,8 @@ async def _with(pool: asyncpg.Pool, fn: Callable[[asyncpg.Connection], Awaitable
         return await fn(connection)
 
 
-async def discover(url: str, tag: str | None = None) -> dict[str, Any]:
-    """The benchmark user, one of its projects, a task, a common tag and three tag ids.
-
-    With `tag`, that tag if the user's projects use it: each size must filter on the same
-    tag for their pages to be the same request (the most common one differs between data
-    sets).
-    """
+async def discover(url: str) -> dict[str, Any]:
+    """The benchmark user, one of its projects, a task, a common tag and three tag ids."""
     conn = await asyncpg.connect(_asyncpg_dsn(url))
     try:
         user = await conn.fetchval("SELECT id FROM users WHERE email = $1", BENCH_EMAIL)
@@ -273,13 +268,12 @@ async def discover(url: str, tag: str | None = None) -> dict[str, Any]:
             "SELECT id FROM tasks WHERE project_id = $1 ORDER BY id LIMIT 1", project
         )
         # The tasks a tag-filtered page reads and sorts: how common the tag is, which
-        # differs from one generated data set to another (hence the same tag throughout).
+        # differs from one generated data set to another.
         tag, tag_tasks = await conn.fetchrow(
             "SELECT g.name, count(*) FROM task_tags tt JOIN tags g ON g.id = tt.tag_id "
             "JOIN project_members m ON m.project_id = g.project_id AND m.user_id = $1 "
-            "GROUP BY g.name ORDER BY (g.name = $2) IS TRUE DESC, count(*) DESC LIMIT 1",
+            "GROUP BY g.name ORDER BY count(*) DESC LIMIT 1",
             user,
-            tag,
         )
         tags = [
             r["id"]
@@ -601,17 +595,14 @@ def measure(
     *,
     fresh: bool,
     http: bool = True,
-    tag: str | None = None,
 ) -> dict[str, Any]:
-    """Load `size` tasks, compare and time every operation, find the plans; print them.
-
-    `tag`: the tag to filter on if the data has it (see `discover`)."""
+    """Load `size` tasks, compare and time every operation, find the plans; print them."""
     started = time.perf_counter()
     url = prepare(server, database, size, fresh=fresh)
     console.print(f"[dim]{size:,} tasks loaded in {time.perf_counter() - started:.0f} s[/dim]")
     # Found once, before the timed calls create tasks: the plans and the tag reported are
     # those of the requests that were timed.
-    ids = asyncio.run(discover(url, tag))
+    ids = asyncio.run(discover(url))
     results = asyncio.run(run_size(url, ids, duration, rounds))
     shapes = {
         "all projects": None,
@@ -627,10 +618,11 @@ def measure(
             duration=max(duration * 2, 0.01), rounds=rounds,
         )  # fmt: skip
     render(size, results, access)
-    filtered = {"name": ids["tag"], "tasks": ids["tag_tasks"]}
-    name, count = filtered["name"], filtered["tasks"]
-    console.print(f"  tag filter: {name!r}, on {count:,} tasks of the user's projects")
-    return {"results": results, "plans": access, "tag": filtered}
+    tag = {"name": ids["tag"], "tasks": ids["tag_tasks"]}
+    console.print(
+        f"  tag filter: {tag['name']!r}, on {tag['tasks']:,} tasks of the user's projects"
+    )
+    return {"results": results, "plans": access, "tag": tag}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -658,13 +650,11 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "sizes": {},
     }
-    tag = None  # the smallest size's most common tag, then the same at every size
     for index, size in enumerate(sorted(args.tasks)):
         report["sizes"][str(size)] = measure(
             server, args.database, size, args.duration, args.rounds, fresh=index == 0,
-            http=args.http, tag=tag,
+            http=args.http,
         )  # fmt: skip
-        tag = report["sizes"][str(size)]["tag"]["name"]
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps(report, indent=2, default=str))
