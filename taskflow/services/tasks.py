@@ -302,7 +302,7 @@ async def _set_tags(session: AsyncSession, task: Task, tags: list[Tag], *, repla
         # The rows as parameters (executemany), not in the statement: a statement with
         # its VALUES inline is compiled again for every call.
         connection = await session.connection()
-        await connection.execute(_insert_links(dialect_name(session)), links)
+        await connection.execute(_insert_links(connection.dialect.name), links)
     # What the database now holds; no reload, and lazy="raise" stays untouched.
     set_committed_value(task, "tags", sorted(tags, key=_by_name))
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import anyio
 import pytest
+from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -20,11 +21,20 @@ from tests.api.conftest import TEST_SETTINGS, login, serve_sessions_from, sign_u
 from tests.conftest import PG_SERVER_URL, create_empty_database, migrate
 
 
-def _client_for(engine: AsyncEngine) -> AsyncClient:
+def _app_for(engine: AsyncEngine) -> FastAPI:
     app = create_app()
-    serve_sessions_from(app, engine)
+    serve_sessions_from(app, engine)  # the app's own per-request session code
     app.dependency_overrides[app_settings] = lambda: TEST_SETTINGS
-    return AsyncClient(transport=ASGITransport(app=app), base_url="http://test")
+    return app
+
+
+def _client_for(engine: AsyncEngine) -> AsyncClient:
+    return AsyncClient(transport=ASGITransport(app=_app_for(engine)), base_url="http://test")
+
+
+async def _projects_kept(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        return int(await connection.scalar(text("SELECT count(*) FROM projects")) or 0)
 
 
 @pytest.fixture
@@ -150,9 +160,7 @@ async def test_every_request_returns_its_connection_and_keeps_nothing_uncommitte
 ) -> None:
     engine = create_engine(Settings(database_url=own_database, pool_size=2))
     pool = engine.sync_engine.pool
-    app = create_app()
-    serve_sessions_from(app, engine)  # the app's own per-request session code
-    app.dependency_overrides[app_settings] = lambda: TEST_SETTINGS
+    app = _app_for(engine)
 
     @app.post("/test/write-then-fail")
     async def write_then_fail(session: SessionDep, caller: CallerId) -> None:
@@ -174,9 +182,7 @@ async def test_every_request_returns_its_connection_and_keeps_nothing_uncommitte
         assert pool.checkedout() == 0  # type: ignore[attr-defined]
         listed = await client.get("/api/v1/projects", headers=headers)
     assert listed.json()["items"] == []
-    async with engine.connect() as connection:
-        kept = await connection.scalar(text("SELECT count(*) FROM projects"))
-    assert kept == 0
+    assert await _projects_kept(engine) == 0
     await engine.dispose()
 
 
@@ -184,9 +190,7 @@ async def test_a_cancelled_request_returns_its_connection_and_keeps_nothing(
     own_database: str,
 ) -> None:
     engine = create_engine(Settings(database_url=own_database, pool_size=2))
-    app = create_app()
-    serve_sessions_from(app, engine)
-    app.dependency_overrides[app_settings] = lambda: TEST_SETTINGS
+    app = _app_for(engine)
     flushed = asyncio.Event()
 
     @app.post("/test/write-then-wait")
@@ -207,7 +211,5 @@ async def test_a_cancelled_request_returns_its_connection_and_keeps_nothing(
                 await request
         assert not scope.cancelled_caught
     assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
-    async with engine.connect() as connection:
-        kept = await connection.scalar(text("SELECT count(*) FROM projects"))
-    assert kept == 0
+    assert await _projects_kept(engine) == 0
     await engine.dispose()
