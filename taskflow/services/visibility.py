@@ -72,6 +72,11 @@ def hide_trashed(statement: StatementT) -> StatementT:
 
 @event.listens_for(Session, "do_orm_execute")
 def _hide_trashed_from_orm(state: ORMExecuteState) -> None:
+    # A statement built once through `hide_trashed` already has the rules: checked first,
+    # since the questions below cost more (a tenth of a millisecond per statement).
+    options = state.statement.get_execution_options()
+    if options.get(_APPLIED) or options.get(INCLUDE_TRASHED):
+        return
     # Loads of attributes and relationships of rows already loaded inherit the rules from
     # the statement that loaded them (with_loader_criteria propagates to loaders).
     if state.is_insert or state.is_column_load or state.is_relationship_load:
