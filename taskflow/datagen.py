@@ -12,7 +12,15 @@ from datetime import datetime, timedelta
 
 from taskflow.models import MemberRole, TaskPriority, TaskStatus
 
-__all__ = ["BENCH_EMAIL", "COLUMNS", "GENERATED_DOMAIN", "Batch", "Generator", "Plan"]
+__all__ = [
+    "BENCH_EMAIL",
+    "BENCH_PROJECTS",
+    "COLUMNS",
+    "GENERATED_DOMAIN",
+    "Batch",
+    "Generator",
+    "Plan",
+]
 
 GENERATED_DOMAIN = "load.example.net"
 BENCH_EMAIL = f"bench@{GENERATED_DOMAIN}"
@@ -141,6 +149,7 @@ class Generator:
         self, plan: Plan, *, seed: int, first_ids: dict[str, int], password_hash: str, now: datetime
     ) -> None:
         self.plan = plan
+        self.seed = seed
         self.random = random.Random(seed)  # noqa: S311  (reproducible test data, not secrets)
         self.ids = dict(first_ids)
         self.password_hash = password_hash
@@ -157,8 +166,8 @@ class Generator:
             counts[index % parts] += 1
         return counts
 
-    def _past(self) -> datetime:
-        return self.now - HISTORY * self.random.random()
+    def _past(self, rand: random.Random | None = None) -> datetime:
+        return self.now - HISTORY * (rand or self.random).random()
 
     def users(self, batch_size: int = 10_000) -> Iterator[list[tuple[object, ...]]]:
         """User rows; the first is the benchmark's user."""
@@ -200,16 +209,24 @@ class Generator:
         return value
 
     def _project(self, batch: Batch, index: int, task_count: int) -> None:
-        rand = self.random
+        # A stream of its own per project: a project's vocabulary and the shape of its
+        # backlog depend on the seed and its position only, not on the size of the load,
+        # so the benchmark's user sees the same tags in a load of 100,000 tasks as in
+        # one of 1,000,000, and a tag-filtered page is the same request at both sizes.
+        rand = random.Random(f"{self.seed}/{index}")  # noqa: S311
+        tag_names = rand.sample(_TAGS, rand.randint(10, min(30, len(_TAGS))))
         rows = batch.rows
         project_id = self._next_id("projects")
         size = min(rand.randint(5, 20), len(self.user_ids))
-        members = rand.sample(self.user_ids, size)
-        bench_user = self.user_ids[0]
-        if index < BENCH_PROJECTS and bench_user not in members:
-            members[-1] = bench_user
+        # The benchmark's user is a member of the first BENCH_PROJECTS projects only, at
+        # every size (drawn at random, it joined more of them in some loads than others).
+        bench_user, others = self.user_ids[0], self.user_ids[1:]
+        if index < BENCH_PROJECTS:
+            members = [*rand.sample(others, size - 1), bench_user]
+        else:
+            members = rand.sample(others, size)
         owner = members[0] if members[0] != bench_user else members[1]
-        created = self._past()
+        created = self._past(rand)
         rows["projects"].append((project_id, f"Project {index + 1}", None, owner, created, created))
         for position, user_id in enumerate(members):
             role = (
@@ -223,7 +240,7 @@ class Generator:
                 (self._next_id("project_members"), project_id, user_id, role.value, created)
             )
         tag_ids = []
-        for name in rand.sample(_TAGS, rand.randint(10, min(30, len(_TAGS)))):
+        for name in tag_names:
             tag_id = self._next_id("tags")
             tag_ids.append(tag_id)
             rows["tags"].append((tag_id, project_id, name, created))
@@ -240,7 +257,7 @@ class Generator:
         )
         for number in range(task_count):
             task_id = self._next_id("tasks")
-            task_created = self._past()
+            task_created = self._past(rand)
             due = (
                 task_created + timedelta(days=rand.uniform(1, 60))
                 if rand.random() < DUE_DATE_SHARE

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from taskflow.config import Settings
 from taskflow.database import create_engine
-from taskflow.datagen import BENCH_EMAIL, COLUMNS, Generator, Plan
+from taskflow.datagen import BENCH_EMAIL, BENCH_PROJECTS, COLUMNS, Generator, Plan
 from taskflow.large_seed import RefusedError, load
 from taskflow.models import utc_now
 from taskflow.seed import run as seed
@@ -134,3 +134,31 @@ async def test_an_interrupted_load_leaves_no_half_written_project(database: str)
     ).tasks_per_project
     assert [int(tasks) for _id, tasks, _tags in loaded] == planned[: len(loaded)]
     assert all(int(tags) >= 10 for _id, _tasks, tags in loaded)
+
+
+def _benchmark_users_projects(tasks: int) -> list[set[str]]:
+    """The tag names of each project the benchmark's user is in, in the order made."""
+    generator = Generator(
+        Plan.for_tasks(tasks),
+        seed=11,
+        first_ids=dict.fromkeys(COLUMNS, 1),
+        password_hash="",
+        now=utc_now(),
+    )
+    bench_user = generator.user_ids[0]
+    found = []
+    for batch in generator.project_batches():
+        mine = {row[1] for row in batch.rows["project_members"] if row[2] == bench_user}
+        names: dict[object, set[str]] = {project: set() for project in mine}
+        for _id, project_id, name, _created in batch.rows["tags"]:
+            if project_id in names:
+                names[project_id].add(str(name))
+        found += [names[row[0]] for row in batch.rows["projects"] if row[0] in names]
+    return found
+
+
+def test_the_benchmark_users_projects_do_not_depend_on_the_size_of_the_load() -> None:
+    # So that a tag-filtered page of the benchmark is the same request at every size.
+    small = _benchmark_users_projects(20_000)
+    assert len(small) == BENCH_PROJECTS
+    assert _benchmark_users_projects(60_000) == small
