@@ -7,7 +7,7 @@ would, and that failures still come out, and recover, as SQLAlchemy's.
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -30,13 +30,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.config import Settings
 from taskflow.database import create_engine, create_session_factory
-from taskflow.errors import DuplicateError, MissingReferenceError, NotFoundError
-from taskflow.models import Task, TaskRead, TaskStatus, User, UserCreate
+from taskflow.errors import NotFoundError
 from taskflow.services import tags, tasks, users
 from taskflow.services.access import Permission, require_role
-from taskflow.services.common import fetch_all, fetch_dicts, fetch_scalar, insert_row, prepared
+from taskflow.services.common import fetch_all, fetch_dicts, fetch_scalar, prepared
 from taskflow.services.tasks import TaskFilter, TaskSort
-from tests.factories import make_project, make_tag, make_task, make_user
 
 _NOW = prepared(sa_select(func.clock_timestamp().label("now"), func.now().label("began")))
 _DIVIDE = prepared(sa_select(literal_column("10") / bindparam("by", type_=Integer)))
@@ -230,165 +228,3 @@ async def test_a_failed_read_in_a_savepoint_leaves_the_transaction_usable(
                 await fetch_all(session, _DIVIDE, {"by": 0})
         # The savepoint existed before the read: only it was rolled back.
         assert len(await fetch_dicts(session, _NOW)) == 1
-
-
-# Writes: `insert_row` and `execute_many` reach the driver only inside a transaction that
-# SQLAlchemy has begun, and leave it to the session to commit or roll back.
-
-
-async def _task_rows(engine: AsyncEngine, task_id: int) -> tuple[int, int]:
-    """How many rows of that task, and of its tag links, another connection sees."""
-    url = engine.url.render_as_string(hide_password=False)
-    other = create_engine(Settings(database_url=url, database_null_pool=True))
-    async with other.connect() as connection:
-        tasks_seen = await connection.scalar(
-            text("SELECT count(*) FROM tasks WHERE id = :id"), {"id": task_id}
-        )
-        links_seen = await connection.scalar(
-            text("SELECT count(*) FROM task_tags WHERE task_id = :id"), {"id": task_id}
-        )
-    await other.dispose()
-    return int(tasks_seen or 0), int(links_seen or 0)
-
-
-async def test_writes_in_a_begun_transaction_go_to_the_driver(pg_engine: AsyncEngine) -> None:
-    log = _DriverLog()
-    async with create_session_factory(pg_engine)() as session:
-        owner = await make_user(session)
-        project = await make_project(session, owner)
-        tags_made = [await make_tag(session, project, name) for name in ("b-tag", "a-tag")]
-        await log.attach(session)
-        due = datetime(2030, 5, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
-        task = await make_task(
-            session,
-            project,
-            status=TaskStatus.IN_PROGRESS,
-            due_date=due,
-            tag_ids=[tag.id for tag in tags_made],
-        )
-        assert task.id is not None
-        await asyncio.sleep(0)  # asyncpg calls its query loggers soon, not at once
-        assert any(query.startswith("INSERT INTO tasks") for query in log.queries)
-        assert any(query.startswith("INSERT INTO task_tags") for query in log.queries)
-        # SQLAlchemy's conversions were applied: the enum's value, the time in UTC.
-        stored = (
-            await session.exec(  # type: ignore[call-overload]
-                text("SELECT status, due_date, created_at FROM tasks WHERE id = :id"),
-                params={"id": task.id},
-            )
-        ).one()
-        assert stored.status == "in_progress"
-        assert stored.due_date == due
-        assert stored.created_at == task.created_at
-        # The row is in the session as if loaded, and reads back the same.
-        assert task in session
-        assert not session.dirty
-        assert not session.new
-        read = await tasks.read_task(session, task.id)
-        assert read == TaskRead.model_validate(task)
-        assert [tag.name for tag in read.tags] == ["a-tag", "b-tag"]
-        # Not committed: nobody else sees it, and the rollback takes it back.
-        task_id = task.id
-        assert await _task_rows(pg_engine, task_id) == (0, 0)
-        await session.rollback()
-    assert await _task_rows(pg_engine, task_id) == (0, 0)
-
-
-async def test_a_write_before_the_transaction_begins_stays_with_sqlalchemy(
-    pg_engine: AsyncEngine,
-) -> None:
-    log = _DriverLog()
-    async with create_session_factory(pg_engine)() as session:
-        await log.attach(session)
-        first = _new_user("first@example.com")
-        await insert_row(session, first)  # SQLAlchemy sends BEGIN with it
-        second = _new_user("second@example.com")
-        await insert_row(session, second)
-        await asyncio.sleep(0)
-        # SQLAlchemy's BEGIN and its own (unlogged) INSERT; then the second on the driver.
-        assert [query.split(" (")[0] for query in log.queries] == ["BEGIN;", "INSERT INTO users"]
-        ids = {"a": first.id, "b": second.id}
-        await session.rollback()
-    async with pg_engine.connect() as connection:
-        found = await connection.scalar(
-            text("SELECT count(*) FROM users WHERE id IN (:a, :b)"), ids
-        )
-    assert found == 0
-
-
-async def test_a_violated_constraint_on_the_driver_path_is_a_domain_error(
-    pg_engine: AsyncEngine,
-) -> None:
-    log = _DriverLog()
-    async with create_session_factory(pg_engine)() as session:
-        owner = await make_user(session)
-        await log.attach(session)
-        with pytest.raises(MissingReferenceError):
-            await insert_row(session, Task(title="orphan", project_id=987654))
-        await asyncio.sleep(0)
-        assert any(query.startswith("INSERT INTO tasks") for query in log.queries)
-        await session.rollback()
-    async with create_session_factory(pg_engine)() as session:
-        owner = await make_user(session, email="taken@example.com")
-        await log.attach(session)
-        twin = _new_user("taken@example.com")
-        with pytest.raises(DuplicateError):
-            await insert_row(session, twin)
-        assert owner.id is not None
-        await session.rollback()
-
-
-async def test_statement_listeners_see_every_write(pg_engine: AsyncEngine) -> None:
-    seen: list[str] = []
-
-    def listener(*args: Any) -> None:
-        seen.append(args[2])
-
-    log = _DriverLog()
-    event.listen(pg_engine.sync_engine, "before_cursor_execute", listener)
-    try:
-        async with create_session_factory(pg_engine)() as session:
-            owner = await make_user(session)
-            await log.attach(session)
-            await make_project(session, owner)
-            project = await make_project(session, owner)
-            await make_task(session, project)
-            await session.rollback()
-    finally:
-        event.remove(pg_engine.sync_engine, "before_cursor_execute", listener)
-    assert not [query for query in log.queries if query.startswith("INSERT")]
-    assert any(statement.startswith("INSERT INTO tasks") for statement in seen)
-
-
-def _new_user(email: str) -> User:
-    data = UserCreate(email=email, full_name="Someone", password="password123")
-    return User.model_validate(data, update={"hashed_password": "-"})
-
-
-async def test_a_connection_lost_during_a_driver_write_is_replaced(database_url: str) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite has no server connections to lose")
-    engine = create_engine(
-        Settings(database_url=database_url, pool_size=1, pool_ping_idle_seconds=3600)
-    )
-    sessions = create_session_factory(engine)
-    admin = create_engine(Settings(database_url=database_url, database_null_pool=True))
-    try:
-        async with sessions() as session:
-            await insert_row(session, _new_user("lost-1@example.com"))  # begins
-            pid = await fetch_scalar(session, prepared(sa_select(func.pg_backend_pid())))
-            async with admin.connect() as connection:
-                await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-            with pytest.raises(DBAPIError) as failed:
-                await insert_row(session, _new_user("lost-2@example.com"))
-        assert failed.value.connection_invalidated
-        # It was the driver's write that failed: SQLAlchemy's path would have wrapped the
-        # driver's error in its adapter's own exception class.
-        assert type(failed.value.orig).__module__.startswith("asyncpg")
-        async with sessions() as session:
-            await insert_row(session, _new_user("lost-3@example.com"))
-            await session.rollback()
-        assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
-    finally:
-        await admin.dispose()
-        await engine.dispose()

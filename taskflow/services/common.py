@@ -3,7 +3,6 @@ LIKE escaping."""
 
 import weakref
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -14,17 +13,13 @@ from sqlalchemy import (
     Integer,
     Select,
     Table,
-    bindparam,
-    insert,
     literal_column,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert
-from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.errors import translate_integrity_error
@@ -33,16 +28,13 @@ from taskflow.services.visibility import StatementT, hide_trashed
 __all__ = [
     "dialect_name",
     "escape_like",
-    "execute_many",
     "fetch_all",
     "fetch_dicts",
     "fetch_scalar",
     "flush",
     "insert_ignoring_conflicts",
-    "insert_row",
     "literal_limit",
     "prepared",
-    "prepared_write",
 ]
 
 _PREPARED = "taskflow_prepared"
@@ -53,11 +45,6 @@ def prepared(statement: StatementT) -> StatementT:
     values: the visibility rules go in now, and `fetch_*` may send it straight to asyncpg.
     """
     return hide_trashed(statement).execution_options(**{_PREPARED: True})
-
-
-def prepared_write(statement: Insert) -> Insert:
-    """A write built once, with bound values: `execute_many` may send it to asyncpg."""
-    return statement.execution_options(**{_PREPARED: True})
 
 
 def literal_limit(rows: int) -> ColumnElement[int]:
@@ -94,7 +81,7 @@ async def fetch_all(
     """
     connection = await _connection(session)
     statement = hide_trashed(statement)
-    found = _reads_on_driver(connection, statement)
+    found = _driver_form(connection, statement)
     if found is not None:
         driver, form = found
         try:
@@ -124,102 +111,6 @@ async def fetch_dicts(
     keys = statement.selected_columns.keys()
     rows = await fetch_all(session, statement, params)
     return [dict(zip(keys, row, strict=True)) for row in rows]
-
-
-async def insert_row(session: AsyncSession, row: SQLModel) -> None:
-    """INSERT a new row of a table model and make it persistent in the session, as a flush
-    would; a violated constraint becomes a domain error.
-
-    For the hot writes (a new task): the unit of work costs more CPU than the INSERT it
-    sends. This is one prepared `INSERT ... RETURNING` of the row's column values, which
-    `execute_many`'s path may send straight to asyncpg; the row then joins the session as
-    if loaded (`make_transient_to_detached`), its relationships unloaded. So the row must
-    have no related objects set (they would not be inserted), and its primary key is one
-    generated column. Mapper events do not fire for it (TaskFlow has none). After a
-    rollback the row stays in the session, expired, where a flushed one would be expunged:
-    callers discard the session's objects after a failed transaction anyway.
-    """
-    table: Table = row.__table__  # type: ignore[attr-defined]
-    statement, keys, key_column = _insert_returning_key(table)
-    values = {key: getattr(row, key) for key in keys}
-    try:
-        rows = await _write(session, statement, [values], returning=True)
-    except IntegrityError as error:
-        raise translate_integrity_error(error) from error
-    setattr(row, key_column, rows[0][0])
-    make_transient_to_detached(row)
-    session.add(row)
-
-
-@lru_cache(maxsize=64)
-def _insert_returning_key(table: Table) -> tuple[Insert, tuple[str, ...], str]:
-    (key,) = table.primary_key.columns
-    columns = [column for column in table.columns if column is not key]
-    values = {column: bindparam(column.key, type_=column.type) for column in columns}
-    statement = prepared_write(insert(table).values(values).returning(key))
-    return statement, tuple(column.key for column in columns), key.key
-
-
-async def execute_many(
-    session: AsyncSession, statement: Insert, rows: Sequence[Mapping[str, Any]]
-) -> None:
-    """Run a write once per row (executemany) in the session's transaction.
-
-    A `prepared_write` statement goes straight to asyncpg once SQLAlchemy has begun the
-    transaction (see `_writes_on_driver`), with SQLAlchemy's value conversions applied,
-    while nothing listens to its statement events. A failure there is raised as
-    SQLAlchemy would raise it, and is not run again: the transaction is aborted, and the
-    caller rolls it back as after any failed write.
-    """
-    await _write(session, statement, rows, returning=False)
-
-
-async def _write(
-    session: AsyncSession,
-    statement: Insert,
-    rows: Sequence[Mapping[str, Any]],
-    *,
-    returning: bool,
-) -> Sequence[Sequence[Any]]:
-    connection = await _connection(session)
-    found = _writes_on_driver(connection, statement)
-    if found is None:
-        result = await connection.execute(statement, list(rows))
-        return result.all() if returning else ()
-    driver, form = found
-    arguments = [form.arguments(row) for row in rows]
-    try:
-        if returning:
-            (one,) = arguments
-            return await driver.fetch(form.sql, *one)  # type: ignore[no-any-return]
-        await driver.executemany(form.sql, arguments)
-        return ()
-    except Exception as error:
-        raise await _as_sqlalchemy_error(connection, driver, form.sql, rows, error) from error
-
-
-async def _as_sqlalchemy_error(
-    connection: AsyncConnection,
-    driver: Any,
-    sql: str,
-    rows: Sequence[Mapping[str, Any]],
-    error: Exception,
-) -> DBAPIError:
-    """The error SQLAlchemy's path would raise for a failed driver write."""
-    import asyncpg
-
-    params = list(rows)
-    if driver.is_closed() or not isinstance(error, asyncpg.PostgresError):
-        # The connection itself failed: the pool must not hand it out again.
-        await connection.invalidate()
-        return DBAPIError(sql, params, error, connection_invalidated=True)
-    if isinstance(error, asyncpg.IntegrityConstraintViolationError):
-        return IntegrityError(sql, params, error)
-    if isinstance(error, asyncpg.DataError):
-        return DataError(sql, params, error)
-    if _repeats_at_same_cost(error):
-        return OperationalError(sql, params, error)
-    return DBAPIError(sql, params, error)
 
 
 _CONNECTION = "taskflow_connection"
@@ -261,7 +152,7 @@ class _DriverForm:
     It keeps no reference to the statement, so that the cache below can drop it.
     """
 
-    def __init__(self, compiled: SQLCompiler, dialect: Dialect) -> None:
+    def __init__(self, compiled: SQLCompiler) -> None:
         self.sql = compiled.string
         self.order = tuple(compiled.positiontup or ())
         binds = [compiled.binds[name] for name in self.order]
@@ -270,18 +161,11 @@ class _DriverForm:
         self.names = [b.key for b in binds]
         if any(b.callable is not None for b in binds):
             raise _NotForDriver
-        # SQLAlchemy's own conversion of a value for the driver (an enum to its value, for
-        # one), by position; writes apply them, reads with any leave the driver path.
-        processors = [b.type.dialect_impl(dialect).bind_processor(dialect) for b in binds]
-        self.converters = [(i, p) for i, p in enumerate(processors) if p is not None]
 
     def arguments(self, params: Mapping[str, Any] | None) -> list[Any]:
         given = params or {}
         fixed = self.fixed
-        values = [given[name] if name in given else fixed[name] for name in self.names]
-        for position, convert in self.converters:
-            values[position] = convert(values[position])
-        return values
+        return [given[name] if name in given else fixed[name] for name in self.names]
 
 
 class _NotForDriver(Exception):
@@ -304,6 +188,7 @@ def _driver_form(
         sync is None
         or sync.dialect.driver != "asyncpg"
         or not statement.get_execution_options().get(_PREPARED)
+        or sync.get_execution_options().get("isolation_level") != "AUTOCOMMIT"
         or sync.invalidated
         or sync.engine.echo
         or sync.dispatch.before_cursor_execute
@@ -319,49 +204,22 @@ def _driver_form(
     return None if form is None else (sync.connection.driver_connection, form)
 
 
-def _reads_on_driver(
-    connection: AsyncConnection, statement: Executable
-) -> tuple[Any, _DriverForm] | None:
-    """Outside a transaction only (see `fetch_all`), and only values the driver takes as
-    they are: a read that fails there runs again through SQLAlchemy."""
-    sync = connection.sync_connection
-    if sync is None or sync.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-        return None
-    found = _driver_form(connection, statement)
-    return None if found is None or found[1].converters else found
-
-
-def _writes_on_driver(
-    connection: AsyncConnection, statement: Executable
-) -> tuple[Any, _DriverForm] | None:
-    """Only inside a transaction SQLAlchemy has begun on the connection.
-
-    SQLAlchemy's asyncpg adapter sends BEGIN with the first statement, so before that a
-    write sent to the driver would commit by itself; asyncpg's `is_in_transaction()` is
-    the server's own answer. The session still owns the transaction: COMMIT and ROLLBACK
-    go through it.
-    """
-    found = _driver_form(connection, statement)
-    return found if found is not None and found[0].is_in_transaction() else None
-
-
 def _compile_for_driver(statement: Executable, dialect: Dialect) -> _DriverForm | None:
-    """The driver form, or None when a result needs SQLAlchemy's conversions, or a value
-    needs expansion or computing per call; anything unexpected also leaves it to
-    SQLAlchemy."""
+    """The driver form, or None when a value needs SQLAlchemy's conversions (or expansion,
+    or values computed per call); anything unexpected also leaves it to SQLAlchemy."""
     if not isinstance(statement, ClauseElement):
         return None
     try:
         compiled = statement.compile(dialect=dialect)
         if not isinstance(compiled, SQLCompiler) or "POSTCOMPILE" in compiled.string:
             return None
-        # A SELECT's columns, or an INSERT's RETURNING
-        columns: Any = getattr(statement, "selected_columns", None)
-        if columns is None:
-            columns = getattr(statement, "exported_columns", ())
+        bound = (bind.type for bind in compiled.binds.values())
+        if any(kind.dialect_impl(dialect).bind_processor(dialect) for kind in bound):
+            return None
+        columns = getattr(statement, "selected_columns", ())
         if any(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns):
             return None
-        return _DriverForm(compiled, dialect)
+        return _DriverForm(compiled)
     except Exception:  # e.g. result_processor(dialect, None) of Numeric wants a column type
         return None
 

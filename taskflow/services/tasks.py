@@ -51,14 +51,11 @@ from taskflow.models.base import as_utc
 from taskflow.services.common import (
     dialect_name,
     escape_like,
-    execute_many,
     fetch_all,
     flush,
     insert_ignoring_conflicts,
-    insert_row,
     literal_limit,
     prepared,
-    prepared_write,
 )
 from taskflow.services.members import get_membership
 from taskflow.services.pagination import Page, decode_cursor, encode_cursor
@@ -275,7 +272,8 @@ async def create_task(session: AsyncSession, data: TaskCreate) -> Task:
     await _check_assignee(session, project_id=data.project_id, assignee_id=data.assignee_id)
     tags = await get_project_tags(session, project_id=data.project_id, tag_ids=data.tag_ids)
     task = Task.model_validate(data)
-    await insert_row(session, task)
+    session.add(task)
+    await flush(session)
     await _set_tags(session, task, tags, replace=False)
     await _set_assignee(session, task)
     return task
@@ -303,15 +301,15 @@ async def _set_tags(session: AsyncSession, task: Task, tags: list[Tag], *, repla
         ]
         # The rows as parameters (executemany), not in the statement: a statement with
         # its VALUES inline is compiled again for every call.
-        await execute_many(session, _insert_links(dialect_name(session)), links)
+        connection = await session.connection()
+        await connection.execute(_insert_links(connection.dialect.name), links)
     # What the database now holds; no reload, and lazy="raise" stays untouched.
     set_committed_value(task, "tags", sorted(tags, key=_by_name))
 
 
 @lru_cache
 def _insert_links(dialect: str) -> Any:
-    links = SQLModel.metadata.tables[TaskTag.__tablename__]
-    return prepared_write(insert_ignoring_conflicts(dialect, links))
+    return insert_ignoring_conflicts(dialect, SQLModel.metadata.tables[TaskTag.__tablename__])
 
 
 async def update_task(session: AsyncSession, task: Task, data: TaskUpdate) -> Task:
