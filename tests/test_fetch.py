@@ -6,6 +6,7 @@ would, and that failures still come out, and recover, as SQLAlchemy's.
 """
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
@@ -228,3 +229,16 @@ async def test_a_failed_read_in_a_savepoint_leaves_the_transaction_usable(
                 await fetch_all(session, _DIVIDE, {"by": 0})
         # The savepoint existed before the read: only it was rolled back.
         assert len(await fetch_dicts(session, _NOW)) == 1
+
+
+async def test_reads_stay_with_sqlalchemy_while_its_engine_logger_logs(
+    pg_engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Logging switched on through the logging module, not `echo`: every read must be logged.
+    log = _DriverLog()
+    with caplog.at_level(logging.INFO, logger="sqlalchemy.engine"):
+        async with create_session_factory(pg_engine, read_only=True)() as session:
+            await log.attach(session)
+            await fetch_dicts(session, _NOW)
+    assert log.queries == []
+    assert any("clock_timestamp()" in record.getMessage() for record in caplog.records)

@@ -1,6 +1,7 @@
 """Helpers every service uses: Core reads, flushing with error translation, portable upserts,
 LIKE escaping."""
 
+import logging
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -73,7 +74,8 @@ async def fetch_all(
     and result objects) costs more CPU than asyncpg's whole execution of such a read. Only
     statements whose values need no conversion by SQLAlchemy qualify, only outside a
     transaction, which the driver would not know of, and only while nothing listens to
-    SQLAlchemy's statement events or echoes SQL (tracing, statement counters, logging).
+    SQLAlchemy's statement events or logs SQL (tracing, statement counters, `echo` or the
+    `sqlalchemy.engine` logger at INFO).
     If the driver fails, the statement runs again through SQLAlchemy, so errors and lost
     connections are reported and recovered from (pool invalidation) as for every other
     statement; except a timeout or a lack of resources, which a second run would only
@@ -190,7 +192,7 @@ def _driver_form(
         or not statement.get_execution_options().get(_PREPARED)
         or sync.get_execution_options().get("isolation_level") != "AUTOCOMMIT"
         or sync.invalidated
-        or sync.engine.echo
+        or sync.engine.logger.isEnabledFor(logging.INFO)  # echo, or the logging module's
         or sync.dispatch.before_cursor_execute
         or sync.dispatch.after_cursor_execute
     ):
