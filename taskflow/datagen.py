@@ -166,15 +166,15 @@ class Generator:
             counts[index % parts] += 1
         return counts
 
-    def _past(self, rand: random.Random | None = None) -> datetime:
-        return self.now - HISTORY * (rand or self.random).random()
+    def _past(self, rand: random.Random) -> datetime:
+        return self.now - HISTORY * rand.random()
 
     def users(self, batch_size: int = 10_000) -> Iterator[list[tuple[object, ...]]]:
         """User rows; the first is the benchmark's user."""
         batch: list[tuple[object, ...]] = []
         for number, user_id in enumerate(self.user_ids):
             email = BENCH_EMAIL if number == 0 else f"user{number}@{GENERATED_DOMAIN}"
-            created = self._past()
+            created = self._past(self.random)
             batch.append(
                 (
                     user_id,
