@@ -213,6 +213,8 @@ class Generator:
         # backlog depend on the seed and its position only, not on the size of the load,
         # so the benchmark's user sees the same tags in a load of 100,000 tasks as in
         # one of 1,000,000, and a tag-filtered page is the same request at both sizes.
+        # The tags are drawn first: sampling members from a population whose size grows
+        # with the load takes a different amount of the stream.
         rand = random.Random(f"{self.seed}/{index}")  # noqa: S311
         tag_names = rand.sample(_TAGS, rand.randint(10, min(30, len(_TAGS))))
         rows = batch.rows

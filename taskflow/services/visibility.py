@@ -64,18 +64,22 @@ def hide_trashed(statement: StatementT) -> StatementT:
     Statements built once should be built through this: adding the rules to a statement
     costs more than running a simple one, and a statement that has them is left as it is.
     """
-    options = statement.get_execution_options()
-    if options.get(INCLUDE_TRASHED) or options.get(_APPLIED):
+    if _settled(statement):
         return statement
     return statement.options(*_CRITERIA).execution_options(**{_APPLIED: True})
 
 
+def _settled(statement: Executable) -> bool:
+    """Whether the statement has the rules already, or sees the trash on purpose."""
+    options = statement.get_execution_options()
+    return bool(options.get(INCLUDE_TRASHED) or options.get(_APPLIED))
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _hide_trashed_from_orm(state: ORMExecuteState) -> None:
-    # A statement built once through `hide_trashed` already has the rules: checked first,
-    # since the questions below cost more (some 25 µs per statement).
-    options = state.statement.get_execution_options()
-    if options.get(_APPLIED) or options.get(INCLUDE_TRASHED):
+    # Checked first: a statement built once through `hide_trashed` needs nothing, and the
+    # questions below cost more (some 25 µs per statement).
+    if _settled(state.statement):
         return
     # Loads of attributes and relationships of rows already loaded inherit the rules from
     # the statement that loaded them (with_loader_criteria propagates to loaders).
