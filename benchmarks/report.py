@@ -3,6 +3,7 @@
 The README's figures are copied from a run this way, never typed by hand.
 """
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -78,9 +79,13 @@ def flat_cost(report: dict[str, Any]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = argv if argv is not None else sys.argv[1:]
-    results = sorted((ROOT / "benchmarks" / "results").glob("bench-*.json"))
-    source = Path(args[0]) if args else (results[-1] if results else None)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.report", description=__doc__)
+    parser.add_argument(
+        "results", nargs="?", type=Path, help="a bench-*.json file (default: the newest)"
+    )
+    args = parser.parse_args(argv)
+    found = sorted((ROOT / "benchmarks" / "results").glob("bench-*.json"))
+    source: Path | None = args.results or (found[-1] if found else None)
     if source is None:
         print("report: no results yet; run `make bench` first", file=sys.stderr)
         return 1
@@ -89,9 +94,13 @@ def main(argv: list[str] | None = None) -> int:
     if START not in text or END not in text:
         print(f"report: README.md lacks the {START} / {END} markers", file=sys.stderr)
         return 1
+    try:
+        body = render(json.loads(source.read_text()))
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        print(f"report: cannot read results from {source}: {error}", file=sys.stderr)
+        return 1
     head, rest = text.split(START, 1)
     _old, tail = rest.split(END, 1)
-    body = render(json.loads(source.read_text()))
     readme.write_text(f"{head}{START}\n{body}{END}{tail}")
     print(f"report: README.md updated from {source.name}")
     return 0

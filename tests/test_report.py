@@ -91,3 +91,20 @@ def test_main_replaces_only_what_lies_between_the_markers(
     readme.write_text("no markers\n")
     assert report.main([]) == 1
     assert readme.read_text() == "no markers\n"
+
+
+def test_a_missing_or_broken_results_file_is_one_line_and_leaves_the_readme(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = tmp_path / "README.md"
+    original = f"before\n{report.START}\nold table\n{report.END}\nafter\n"
+    readme.write_text(original)
+    monkeypatch.setattr(report, "ROOT", tmp_path)
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"sizes": ')
+    for path in (tmp_path / "missing.json", broken):
+        assert report.main([str(path)]) == 1
+        error = capsys.readouterr().err
+        assert error.startswith(f"report: cannot read results from {path}")
+        assert error.count("\n") == 1
+        assert readme.read_text() == original
