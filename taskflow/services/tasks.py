@@ -189,6 +189,8 @@ def _assignee_json(dialect: str) -> Any:
     users = SQLModel.metadata.tables["users"]
     pairs = (_key("id"), users.c.id, _key("full_name"), users.c.full_name)
     built = func.json_build_object(*pairs) if dialect == "postgresql" else func.json_object(*pairs)
+    # Correlated by name: in `_task_json`'s row on PostgreSQL it sits a level below the
+    # task rows, where SQLAlchemy would otherwise add `tasks` to its own FROM.
     query = sa_select(built).where(users.c.id == _TASKS.c.assignee_id).correlate(_TASKS)
     return query.scalar_subquery()
 
