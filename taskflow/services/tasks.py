@@ -174,7 +174,9 @@ def _tags_json(dialect: str) -> Any:
         # Whole rows aggregated, their column names as keys: a page's 50 subqueries took
         # PostgreSQL about 90 us less than with a json_build_object call per tag.
         rows = select(*(tags.c[name] for name in fields)).select_from(joined).where(owned)
-        tag = rows.correlate(_TASKS).subquery("tag")
+        # `tag_row` and `task_row` stand for whole rows; no column may be named so, since
+        # PostgreSQL reads a bare name as a column first, an outer query's included.
+        tag = rows.correlate(_TASKS).subquery("tag_row")
         ordered = aggregate_order_by(tag.table_valued(), tag.c.name)
         aggregate = func.coalesce(func.json_agg(ordered), literal_column("'[]'::json"))
         return select(aggregate).select_from(tag).scalar_subquery()
