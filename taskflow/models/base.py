@@ -104,7 +104,11 @@ class _UTCAlready:
     def __get_pydantic_core_schema__(source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
         converted = core_schema.no_info_after_validator_function(as_utc, handler(source))
         utc = core_schema.datetime_schema(tz_constraint=0)
-        return core_schema.union_schema([utc, converted], mode="left_to_right")
+        return core_schema.union_schema(
+            [utc, converted],
+            mode="left_to_right",
+            serialization=core_schema.simple_ser_schema("datetime"),
+        )
 
     @staticmethod
     def __get_pydantic_json_schema__(
