@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import func, insert
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.errors import InvalidCursorError, InvalidValueError, NotFoundError
@@ -214,11 +215,16 @@ async def test_tampered_or_foreign_cursors_are_refused(session: AsyncSession) ->
 async def test_task_tags_must_belong_to_its_project(session: AsyncSession) -> None:
     owner = await make_user(session)
     project, other = await make_project(session, owner), await make_project(session, owner)
-    foreign = await make_tag(session, other, "x")
-    with pytest.raises(InvalidValueError, match="tag"):
-        await make_task(session, project, tag_ids=[foreign.id])
-    with pytest.raises(InvalidValueError, match="tag"):
-        await make_task(session, project, tag_ids=[123456])
+    foreign, own = await make_tag(session, other, "x"), await make_tag(session, project, "y")
+    for tag_ids in ([foreign.id], [123456], [own.id, foreign.id], [foreign.id, own.id, own.id]):
+        with pytest.raises(InvalidValueError, match="tag"):
+            await make_task(session, project, tag_ids=tag_ids)
+    # A refused create writes nothing, also for a caller that goes on and commits.
+    await session.commit()
+    assert (await session.exec(select(func.count()).select_from(Task))).one() == 0
+    assert (await session.exec(select(func.count()).select_from(TaskTag))).one() == 0
+    task = await make_task(session, project, tag_ids=[own.id, own.id])
+    assert [tag.name for tag in task.tags] == ["y"]
 
 
 async def test_assignee_must_be_a_member(session: AsyncSession) -> None:

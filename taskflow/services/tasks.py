@@ -1,6 +1,6 @@
 """Tasks: create, read with tags, filtered keyset lists, update, delete."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -25,8 +25,8 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+from sqlalchemy.orm import aliased, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.util import ClauseAdapter
 from sqlmodel import SQLModel, col, select
@@ -59,7 +59,7 @@ from taskflow.services.common import (
 )
 from taskflow.services.members import get_membership
 from taskflow.services.pagination import Page, decode_cursor, encode_cursor
-from taskflow.services.tags import get_project_tags
+from taskflow.services.tags import FOREIGN_TAGS, get_project_tags, named_in_project
 from taskflow.services.visibility import hide_trashed
 
 __all__ = [
@@ -284,15 +284,65 @@ async def read_tasks(
 async def create_task(session: AsyncSession, data: TaskCreate) -> Task:
     """A new task; its tags must belong to its project and its assignee must be a member."""
     await _check_assignee(session, project_id=data.project_id, assignee_id=data.assignee_id)
-    tags = await get_project_tags(session, project_id=data.project_id, tag_ids=data.tag_ids)
+    if data.tag_ids and dialect_name(session) == "postgresql":
+        task = await _insert(session, data)
+        await _link_new_tags(session, task, data.tag_ids)
+    else:
+        tags = await get_project_tags(session, project_id=data.project_id, tag_ids=data.tag_ids)
+        task = await _insert(session, data)
+        await _set_tags(session, task, tags, replace=False)
+    await _set_assignee(session, task)
+    return task
+
+
+async def _insert(session: AsyncSession, data: TaskCreate) -> Task:
     # From its fields, not the object: read as attributes, the four Task fields a
     # TaskCreate lacks went through pydantic's __getattr__ and failed (12 us of 37).
     task = Task.model_validate(dict(data))
     session.add(task)
     await flush(session)
-    await _set_tags(session, task, tags, replace=False)
-    await _set_assignee(session, task)
     return task
+
+
+async def _link_new_tags(session: AsyncSession, task: Task, tag_ids: Sequence[int]) -> None:
+    """Check and link a new task's tags in one statement, after its INSERT (PostgreSQL).
+
+    One round trip and one statement through SQLAlchemy fewer than selecting the tags
+    first and inserting the links after (about a sixth of a create's time). The links go
+    in only if every tag qualifies; otherwise the task is deleted again before the error,
+    so that a refused create leaves nothing behind even for a caller that commits.
+    """
+    wanted = sorted(set(tag_ids))
+    params = {
+        "tag_ids": wanted,
+        "project_id": task.project_id,
+        "task_id": task.id,
+        "task_created_at": task.created_at,
+    }
+    tags = list((await session.exec(_linking_tags(), params=params)).all())
+    if len(tags) != len(wanted):
+        await session.delete(task)
+        await flush(session)
+        raise InvalidValueError(FOREIGN_TAGS)
+    set_committed_value(task, "tags", sorted(tags, key=_by_name))
+
+
+@lru_cache
+def _linking_tags() -> SelectOfScalar[Tag]:
+    """The tags named (`tag_ids`, `project_id`), linked to the task `task_id` by a
+    data-modifying CTE only if all of them are the project's (PostgreSQL)."""
+    named = select(Tag).where(named_in_project("postgresql")).cte("named")
+    complete = sa_select(func.count()).select_from(named).scalar_subquery() == func.cardinality(
+        bindparam("tag_ids", type_=ARRAY(Integer))
+    )
+    links = SQLModel.metadata.tables[TaskTag.__tablename__]
+    rows = sa_select(
+        bindparam("task_id", type_=Integer),
+        named.c.id,
+        bindparam("task_created_at", type_=links.c.task_created_at.type),
+    ).where(complete)
+    linked = _insert_links("postgresql").from_select(list(links.c.keys()), rows)
+    return hide_trashed(select(aliased(Tag, named)).add_cte(linked.cte("linked")))
 
 
 async def _set_assignee(session: AsyncSession, task: Task) -> None:
