@@ -17,7 +17,8 @@ Sessions = async_sessionmaker[AsyncSession]
 def shape(read: TaskRead) -> TaskShape:
     """For the equality check only: timed calls return what an endpoint would serialise."""
     name = None if read.assignee is None else read.assignee.full_name
-    return task_shape(read, tags=[(tag.id, tag.name) for tag in read.tags], assignee_name=name)
+    tags = [(tag.id, tag.name, tag.created_at) for tag in read.tags]
+    return task_shape(read, tags=tags, assignee_name=name)
 
 
 def shape_page(page: tuple[list[TaskRead], str | None]) -> list[TaskShape]:

@@ -1,6 +1,7 @@
 """One comparable shape for a task, whichever side produced it."""
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 TaskShape = tuple[Any, ...]
@@ -9,7 +10,7 @@ TaskShape = tuple[Any, ...]
 def task_shape(
     row: Any,
     *,
-    tags: Sequence[tuple[int, str]],
+    tags: Sequence[tuple[int, str, datetime]],
     assignee_name: str | None = None,
 ) -> TaskShape:
     """(id, title, status, priority, project, assignee, due, tags, assignee's name)."""
@@ -26,6 +27,6 @@ def task_shape(
         get("project_id"),
         get("assignee_id"),
         None if due is None else due.timestamp(),
-        tuple((int(tag_id), str(name)) for tag_id, name in tags),
+        tuple((int(tag_id), str(name), created.timestamp()) for tag_id, name, created in tags),
         assignee_name,
     )
