@@ -44,10 +44,9 @@ def _task(row: asyncpg.Record) -> dict[str, Any]:
     task = dict(row)
     name = task.pop("assignee_name")
     task["assignee"] = None if name is None else {"id": task["assignee_id"], "full_name": name}
-    ids, names, created = task.pop("tag_ids"), task.pop("tag_names"), task.pop("tag_created")
     task["tags"] = [
         {"id": tag_id, "name": name, "project_id": task["project_id"], "created_at": at}
-        for tag_id, name, at in zip(ids, names, created, strict=True)
+        for tag_id, name, at in task["tags"]
     ]
     return task
 
