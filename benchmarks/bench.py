@@ -106,6 +106,12 @@ class QueryCounter:
             self.count += 1
 
 
+def paired_ratio(mine: Timing, theirs: Timing) -> float:
+    """The median of each round's own ops/s ratio: both sides of a round run back to back,
+    the fairest pair on a machine whose speed drifts between rounds (as for HTTP)."""
+    return statistics.median(a / b for a, b in zip(mine.ops, theirs.ops, strict=True))
+
+
 async def time_call(call: Call, duration: float, timing: Timing) -> None:
     count, started = 0, time.perf_counter()
     while True:
@@ -335,13 +341,12 @@ async def run_size(url: str, ids: dict[str, Any], duration: float, rounds: int) 
                 for side in sides:
                     await time_call(getattr(variant, side), duration, timings[(variant.name, side)])
         for variant in variants:
-            mine = timings[(variant.name, "layer")].summary()
-            theirs = timings[(variant.name, "raw")].summary()
+            mine, theirs = timings[(variant.name, "layer")], timings[(variant.name, "raw")]
             results[variant.name] |= {
                 "kind": variant.kind,
-                "layer": mine,
-                "raw": theirs,
-                "ratio": mine["ops_per_s"] / theirs["ops_per_s"],
+                "layer": mine.summary(),
+                "raw": theirs.summary(),
+                "ratio": paired_ratio(mine, theirs),
             }
         results["bulk load"] = await bulk_load(url, sessions)
     finally:
@@ -629,7 +634,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__)
     parser.add_argument("--tasks", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--duration", type=float, default=1.0, help="seconds per variant and round")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--database", default="taskflow_bench")
     parser.add_argument(
         "--no-http", dest="http", action="store_false", help="skip the uvicorn comparison"
@@ -668,4 +673,4 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     sys.exit(main())
 
-__all__ = ["Variant", "main", "measure"]
+__all__ = ["Variant", "main", "measure", "paired_ratio"]

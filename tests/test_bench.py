@@ -69,6 +69,15 @@ def test_http_ratios_are_the_median_of_each_rounds_own_ratio() -> None:
     assert row["cpu_ratio"] == pytest.approx(1.6)  # 2.0, 1.6, 1.33; the medians' is 1.6 too
 
 
+def test_in_process_ratios_are_the_median_of_each_rounds_own_ratio() -> None:
+    # Round by round the machine slows down; each round's two sides ran back to back.
+    mine = bench.Timing(ops=[400.0, 200.0, 100.0])
+    theirs = bench.Timing(ops=[500.0, 400.0, 125.0])
+    assert bench.paired_ratio(mine, theirs) == pytest.approx(0.8)  # medians' ratio: 0.5
+    with pytest.raises(ValueError, match="shorter"):  # rounds are pairs, never left over
+        bench.paired_ratio(mine, bench.Timing(ops=[1.0]))
+
+
 async def _reachable() -> None:
     engine = await _admin_engine()
     await engine.dispose()
