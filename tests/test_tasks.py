@@ -227,6 +227,32 @@ async def test_task_tags_must_belong_to_its_project(session: AsyncSession) -> No
     assert [tag.name for tag in task.tags] == ["y"]
 
 
+async def test_a_created_task_is_the_sessions_own(session: AsyncSession) -> None:
+    # On PostgreSQL the row is written by one statement, not by a flush: the task must
+    # still be the session's, as if loaded, so that a later change to it is written.
+    owner = await make_user(session)
+    project = await make_project(session, owner)
+    b, a = await make_tag(session, project, "b"), await make_tag(session, project, "a")
+    task = await make_task(session, project, tag_ids=[b.id, a.id], assignee_id=owner.id)
+    assert task.id is not None
+    assert not session.new
+    assert not session.dirty
+    assert await session.get(Task, task.id) is task
+    assert [tag.name for tag in task.tags] == ["a", "b"]
+    assert task.assignee is not None
+    assert task.assignee.id == owner.id
+    created_at = task.created_at
+    task.title = "changed"
+    await session.commit()
+    session.expunge_all()
+    stored = await get_task(session, task.id)
+    assert stored.title == "changed"
+    assert stored.created_at == created_at
+    assert [tag.name for tag in stored.tags] == ["a", "b"]
+    links = await session.exec(select(TaskTag.task_created_at).where(TaskTag.task_id == task.id))
+    assert set(links.all()) == {created_at}
+
+
 async def test_assignee_must_be_a_member(session: AsyncSession) -> None:
     owner, stranger = await make_user(session), await make_user(session)
     project = await make_project(session, owner)

@@ -3,7 +3,8 @@ LIKE escaping."""
 
 import logging
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import (
@@ -27,6 +28,7 @@ from taskflow.errors import translate_integrity_error
 from taskflow.services.visibility import StatementT, hide_trashed
 
 __all__ = [
+    "constraint_errors",
     "dialect_name",
     "escape_like",
     "fetch_all",
@@ -227,12 +229,19 @@ def _compile_for_driver(statement: Executable, dialect: Dialect) -> _DriverForm 
 
 
 async def flush(session: AsyncSession) -> None:
-    """Flush pending writes; a violated constraint becomes a domain error.
+    """Flush pending writes; a violated constraint becomes a domain error."""
+    with constraint_errors():
+        await session.flush()
+
+
+@contextmanager
+def constraint_errors() -> Iterator[None]:
+    """Writes within: a violated constraint becomes a domain error.
 
     The session's transaction is unusable afterwards, and the caller rolls it back.
     """
     try:
-        await session.flush()
+        yield
     except IntegrityError as error:
         raise translate_integrity_error(error) from error
 
