@@ -8,7 +8,12 @@ from sqlalchemy import func, insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from taskflow.errors import InvalidCursorError, InvalidValueError, NotFoundError
+from taskflow.errors import (
+    InvalidCursorError,
+    InvalidValueError,
+    MissingReferenceError,
+    NotFoundError,
+)
 from taskflow.models import (
     Project,
     Task,
@@ -275,6 +280,35 @@ async def test_get_task_loads_tags_and_update_replaces_them(session: AsyncSessio
     again = await get_task(session, task.id or 0)
     assert [t.name for t in again.tags] == ["c"]
     assert again.title == "renamed"
+
+
+async def test_update_writes_what_changes_and_what_was_changed_by_hand(
+    session: AsyncSession, count_statements: StatementCounter
+) -> None:
+    owner = await make_user(session)
+    project = await make_project(session, owner)
+    task = await make_task(session, project, status=TaskStatus.TODO)
+    await session.commit()
+    assert task.id is not None
+    before = task.updated_at
+    # The value it already has: nothing to write, and the task is not touched.
+    count_statements.statements.clear()
+    await update_task(session, task, TaskUpdate(status=TaskStatus.TODO))
+    assert count_statements.count == 0
+    assert task.updated_at == before
+    # A change made by hand before the update is written with it.
+    task.description = "by hand"
+    await update_task(session, task, TaskUpdate(status=TaskStatus.DONE, title="new"))
+    assert not session.dirty
+    assert task.updated_at > before
+    updated_at = task.updated_at
+    await session.commit()
+    session.expunge_all()
+    stored = await get_task(session, task.id)
+    assert (stored.status, stored.title, stored.description) == (TaskStatus.DONE, "new", "by hand")
+    assert stored.updated_at == updated_at  # the object said what the row holds
+    with pytest.raises(MissingReferenceError):
+        await update_task(session, stored, TaskUpdate(project_id=987654))
 
 
 async def test_missing_tasks_are_not_found(session: AsyncSession) -> None:
