@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, insert
-from sqlmodel import select
+from sqlalchemy import delete, func, insert
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskflow.errors import (
@@ -16,6 +16,7 @@ from taskflow.errors import (
 )
 from taskflow.models import (
     Project,
+    Tag,
     Task,
     TaskPriority,
     TaskRead,
@@ -309,6 +310,53 @@ async def test_update_writes_what_changes_and_what_was_changed_by_hand(
     assert stored.updated_at == updated_at  # the object said what the row holds
     with pytest.raises(MissingReferenceError):
         await update_task(session, stored, TaskUpdate(project_id=987654))
+
+
+async def test_update_fails_as_a_flush_would(session: AsyncSession) -> None:
+    # The update is a Core statement, not a flush: what a flush would have done must hold.
+    owner = await make_user(session)
+    project = await make_project(session, owner)
+    task = await make_task(session, project, status=TaskStatus.TODO)
+    await session.commit()
+    task_id = task.id
+    assert task_id is not None
+    # A change by hand is written even when the update itself changes nothing.
+    task.description = "by hand"
+    await update_task(session, task, TaskUpdate(status=TaskStatus.TODO))
+    assert (await read_task(session, task_id)).description == "by hand"
+    # An expired field is compared without being read (no IO outside the event loop).
+    session.expire(task, ["description"])
+    await update_task(session, task, TaskUpdate(description="new"))
+    assert (await read_task(session, task_id)).description == "new"
+    await session.commit()
+    # A failed write rolls the transaction back: nothing before it is committed later.
+    await make_tag(session, project, "written before the failure")
+    with pytest.raises(MissingReferenceError):
+        await update_task(session, task, TaskUpdate(project_id=987654))
+    await session.commit()
+    assert (await session.exec(select(func.count()).select_from(Tag))).one() == 0
+    # A task deleted since it was read is not found, not silently "updated".
+    session.expunge_all()
+    stale = await get_task(session, task_id)
+    connection = await session.connection()  # as another writer would: the ORM not told
+    await connection.execute(delete(TaskTag).where(col(TaskTag.task_id) == task_id))
+    await connection.execute(delete(Task).where(col(Task.id) == task_id))
+    with pytest.raises(NotFoundError):
+        await update_task(session, stale, TaskUpdate(title="renamed"))
+
+
+async def test_a_create_rolled_back_leaves_the_session(session: AsyncSession) -> None:
+    owner = await make_user(session)
+    project = await make_project(session, owner)
+    tag = await make_tag(session, project, "t")
+    await session.commit()
+    task = await make_task(session, project, title="gone", tag_ids=[tag.id])
+    task_id = task.id
+    await session.rollback()
+    assert task not in session
+    assert task.title == "gone"
+    assert task_id is not None
+    assert await session.get(Task, task_id) is None
 
 
 async def test_missing_tasks_are_not_found(session: AsyncSession) -> None:

@@ -206,6 +206,7 @@ EXEMPT = {
             "common.fetch_all",
             "common.fetch_dicts",
             "common.fetch_scalar",
+            "common.execute_write",
             "common.flush",
             "pagination.page_by_id",
         ],

@@ -3,8 +3,7 @@ LIKE escaping."""
 
 import logging
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -18,7 +17,8 @@ from sqlalchemy import (
     literal_column,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert
@@ -28,9 +28,9 @@ from taskflow.errors import translate_integrity_error
 from taskflow.services.visibility import StatementT, hide_trashed
 
 __all__ = [
-    "constraint_errors",
     "dialect_name",
     "escape_like",
+    "execute_write",
     "fetch_all",
     "fetch_dicts",
     "fetch_scalar",
@@ -229,21 +229,37 @@ def _compile_for_driver(statement: Executable, dialect: Dialect) -> _DriverForm 
 
 
 async def flush(session: AsyncSession) -> None:
-    """Flush pending writes; a violated constraint becomes a domain error."""
-    with constraint_errors():
-        await session.flush()
-
-
-@contextmanager
-def constraint_errors() -> Iterator[None]:
-    """Writes within: a violated constraint becomes a domain error.
+    """Flush pending writes; a violated constraint becomes a domain error.
 
     The session's transaction is unusable afterwards, and the caller rolls it back.
     """
     try:
-        yield
+        await session.flush()
     except IntegrityError as error:
         raise translate_integrity_error(error) from error
+
+
+async def execute_write(
+    session: AsyncSession, statement: Executable, params: Mapping[str, Any]
+) -> CursorResult[Any]:
+    """A Core write on the session's connection, in its transaction, for a change the
+    ORM's flush would make at a greater cost; a violated constraint becomes a domain error.
+
+    A failed statement rolls back the session's innermost transaction (its savepoint, if
+    any), as a failed flush does. Otherwise the session would not know of the failure:
+    PostgreSQL would roll back at the next COMMIT without an error, and SQLite commit
+    what came before.
+    """
+    connection = await session.connection()
+    try:
+        return await connection.execute(statement, params)
+    except DBAPIError as error:
+        transaction = session.get_nested_transaction() or session.get_transaction()
+        if transaction is not None:
+            await transaction.rollback()
+        if isinstance(error, IntegrityError):
+            raise translate_integrity_error(error) from error
+        raise
 
 
 def dialect_name(session: AsyncSession) -> str:

@@ -1,6 +1,6 @@
 """Tasks: create, read with tags, filtered keyset lists, update, delete."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
-from sqlalchemy.orm import aliased, joinedload, make_transient_to_detached, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.util import ClauseAdapter
 from sqlmodel import SQLModel, col, select
@@ -49,9 +49,9 @@ from taskflow.models import (
 )
 from taskflow.models.base import as_utc, utc_now
 from taskflow.services.common import (
-    constraint_errors,
     dialect_name,
     escape_like,
+    execute_write,
     fetch_all,
     flush,
     insert_ignoring_conflicts,
@@ -301,8 +301,9 @@ async def read_tasks(
 async def create_task(session: AsyncSession, data: TaskCreate) -> Task:
     """A new task; its tags must belong to its project and its assignee must be a member."""
     await _check_assignee(session, project_id=data.project_id, assignee_id=data.assignee_id)
-    if dialect_name(session) == "postgresql":
-        task = await _insert_with_tags(session, data)
+    if data.tag_ids and dialect_name(session) == "postgresql":
+        task = await _insert(session, data)
+        await _link_new_tags(session, task, data.tag_ids)
     else:
         tags = await get_project_tags(session, project_id=data.project_id, tag_ids=data.tag_ids)
         task = await _insert(session, data)
@@ -320,66 +321,45 @@ async def _insert(session: AsyncSession, data: TaskCreate) -> Task:
     return task
 
 
-async def _insert_with_tags(session: AsyncSession, data: TaskCreate) -> Task:
-    """Check the tags, insert the task and link them, in one statement (PostgreSQL).
+async def _link_new_tags(session: AsyncSession, task: Task, tag_ids: Sequence[int]) -> None:
+    """Check and link a new task's tags in one statement, after its INSERT (PostgreSQL).
 
-    The task is built in Python, as for a flush, and written by `_inserting_task`: the
-    row goes in only if every tag named is the project's, so a refused create writes
-    nothing. Against a flush followed by a statement for the links, this is one round trip
-    and the unit of work's bookkeeping fewer. The task then joins the session as if loaded.
+    One round trip and one statement through SQLAlchemy fewer than selecting the tags
+    first and inserting the links after (about a sixth of a create's time). The links go
+    in only if every tag qualifies; otherwise the task is deleted again before the error,
+    so that a refused create leaves nothing behind even for a caller that commits.
     """
-    task = Task.model_validate(dict(data))
-    params = {name: getattr(task, name) for name in _INSERTED} | {
-        "tag_ids": sorted(set(data.tag_ids))
+    wanted = sorted(set(tag_ids))
+    params = {
+        "tag_ids": wanted,
+        "project_id": task.project_id,
+        "task_id": task.id,
+        "task_created_at": task.created_at,
     }
-    with constraint_errors():  # e.g. no such project
-        rows = (await session.exec(_inserting_task(), params=params)).all()
-    if not rows:
+    tags = list((await session.exec(_linking_tags(), params=params)).all())
+    if len(tags) != len(wanted):
+        await session.delete(task)
+        await flush(session)
         raise InvalidValueError(FOREIGN_TAGS)
-    task.id = rows[0][1]
-    make_transient_to_detached(task)
-    session.add(task)
-    tags = [tag for tag, _ in rows if tag is not None]
     set_committed_value(task, "tags", sorted(tags, key=_by_name))
-    return task
-
-
-# Every column a new task sets; its id comes from the database.
-_INSERTED = tuple(column.name for column in _TASKS.c if column.name != "id")
 
 
 @lru_cache
-def _inserting_task() -> Any:
-    """The tags named (`tag_ids`, `project_id`) and the id of the task inserted with them,
-    one row per tag (or one without a tag), or no row when a tag is not the project's.
-
-    Data-modifying CTEs: the task's INSERT ... SELECT has a WHERE that counts the tags
-    found against those named; the links' INSERT reads the task's id from its RETURNING.
-    """
+def _linking_tags() -> SelectOfScalar[Tag]:
+    """The tags named (`tag_ids`, `project_id`), linked to the task `task_id` by a
+    data-modifying CTE only if all of them are the project's (PostgreSQL)."""
     named = select(Tag).where(named_in_project("postgresql")).cte("named")
     complete = sa_select(func.count()).select_from(named).scalar_subquery() == func.cardinality(
         bindparam("tag_ids", type_=ARRAY(Integer))
     )
-    values = sa_select(*(bindparam(name, type_=_TASKS.c[name].type) for name in _INSERTED))
-    inserted = (
-        _TASKS.insert()
-        .from_select(list(_INSERTED), values.where(complete))
-        .returning(_TASKS.c.id, _TASKS.c.created_at)
-        .cte("new_task")
-    )
     links = SQLModel.metadata.tables[TaskTag.__tablename__]
-    pairs = sa_select(inserted.c.id, named.c.id, inserted.c.created_at).select_from(
-        inserted.join(named, true())
-    )
-    linked = _insert_links("postgresql").from_select(list(links.c.keys()), pairs)
-    tag = aliased(Tag, named)
-    query = (
-        sa_select(tag, inserted.c.id)
-        .select_from(inserted)
-        .outerjoin(tag, true())
-        .add_cte(linked.cte("linked"))
-    )
-    return hide_trashed(query)
+    rows = sa_select(
+        bindparam("task_id", type_=Integer),
+        named.c.id,
+        bindparam("task_created_at", type_=links.c.task_created_at.type),
+    ).where(complete)
+    linked = _insert_links("postgresql").from_select(list(links.c.keys()), rows)
+    return hide_trashed(select(aliased(Tag, named)).add_cte(linked.cte("linked")))
 
 
 async def _set_assignee(session: AsyncSession, task: Task) -> None:
@@ -446,20 +426,28 @@ async def _write_fields(session: AsyncSession, task: Task, changes: dict[str, An
 
     A Core UPDATE by id, not the ORM's flush of the changed object: in a loop of reads
     and updates of one task on PostgreSQL, the flush took 709 us of CPU and this 273, and
-    a whole update 1,785 against 1,225.
+    a whole update 1,785 against 1,225. What the ORM's flush would also have done is done
+    here: changes made to the task by hand are flushed first, a task deleted since it was
+    read is not found, and a failed write rolls the transaction back (`execute_write`).
     """
     if task not in session:  # a task from another session joins this one, as with add()
         session.add(task)
-    changed = {name: value for name, value in changes.items() if getattr(task, name) != value}
+    if session.new or session.dirty or session.deleted:
+        await flush(session)
+    # Compared with what is loaded only: reading an expired field would query the database.
+    loaded = inspect(task).dict
+    changed = {
+        name: value
+        for name, value in changes.items()
+        if name not in loaded or loaded[name] != value
+    }
     if not changed:
         return
     changed["updated_at"] = utc_now()
-    if session.new or session.dirty or session.deleted:
-        await flush(session)  # changes made by hand go first, as a flush would take them
-    with constraint_errors():
-        connection = await session.connection()
-        statement = _update_statement(frozenset(changed))
-        await connection.execute(statement, changed | {"task_id": task.id})
+    statement = _update_statement(frozenset(changed))
+    result = await execute_write(session, statement, changed | {"task_id": task.id})
+    if result.rowcount != 1:
+        raise NotFoundError("task not found")
     for name, value in changed.items():
         set_committed_value(task, name, value)
 
