@@ -250,7 +250,7 @@ async def execute_write(
     PostgreSQL would roll back at the next COMMIT without an error, and SQLite commit
     what came before.
     """
-    connection = await session.connection()
+    connection = await _connection(session)
     try:
         return await connection.execute(statement, params)
     except DBAPIError as error:
