@@ -76,7 +76,7 @@ async def create_task(
 
 async def update_status(sessions: Sessions, *, task_id: int, status: str) -> TaskRead:
     async with sessions() as session:
-        task = await tasks.get_task(session, task_id, with_assignee=True)
-        task = await tasks.update_task(session, task, TaskUpdate(status=TaskStatus(status)))
+        update = TaskUpdate(status=TaskStatus(status))
+        updated = await tasks.update_task_by_id(session, task_id, update)
         await session.commit()
-        return TaskRead.model_validate(task)
+        return updated

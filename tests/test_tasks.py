@@ -36,6 +36,7 @@ from taskflow.services.tasks import (
     read_task,
     read_tasks,
     update_task,
+    update_task_by_id,
 )
 from taskflow.services.trash import trash_task
 from tests.conftest import StatementCounter
@@ -343,6 +344,71 @@ async def test_update_fails_as_a_flush_would(session: AsyncSession) -> None:
     await connection.execute(delete(Task).where(col(Task.id) == task_id))
     with pytest.raises(NotFoundError):
         await update_task(session, stale, TaskUpdate(title="renamed"))
+
+
+async def test_update_by_id_writes_once_and_returns_the_task_as_stored(
+    session: AsyncSession, count_statements: StatementCounter
+) -> None:
+    owner, stranger = await make_user(session), await make_user(session)
+    project = await make_project(session, owner)
+    tag = await make_tag(session, project, "t")
+    task = await make_task(session, project, tag_ids=[tag.id], assignee_id=owner.id)
+    await session.commit()
+    task_id, before = task.id, task.updated_at
+    assert task_id is not None
+    session.expunge_all()
+    count_statements.statements.clear()
+    change = TaskUpdate(status=TaskStatus.DONE, title="new", due_date=T0)
+    updated = await update_task_by_id(session, task_id, change, writer_id=owner.id)
+    # PostgreSQL: one UPDATE ... RETURNING; SQLite: the UPDATE, then the read.
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    assert count_statements.count == (1 if postgresql else 2)
+    assert count_statements.statements[0].lstrip().upper().startswith("UPDATE")
+    assert (updated.status, updated.title, updated.due_date) == (TaskStatus.DONE, "new", T0)
+    assert [t.name for t in updated.tags] == ["t"]
+    assert updated.assignee == UserSummary(id=owner.id, full_name=owner.full_name)
+    assert updated.updated_at > before
+    await session.commit()
+    assert await read_task(session, task_id) == updated
+    # The values it already has: nothing written, `updated_at` kept.
+    again = await update_task_by_id(session, task_id, change, writer_id=owner.id)
+    assert again == updated
+    # Not a member: as if the task did not exist, and nothing written.
+    with pytest.raises(NotFoundError, match="task not found"):
+        await update_task_by_id(session, task_id, TaskUpdate(title="x"), writer_id=stranger.id)
+    # Moving needs the right in the other project too.
+    other = await make_project(session, stranger)
+    assert other.id is not None
+    with pytest.raises(NotFoundError, match="project not found"):
+        await update_task_by_id(
+            session, task_id, TaskUpdate(project_id=other.id), writer_id=owner.id
+        )
+    await session.commit()
+    assert (await read_task(session, task_id)) == updated
+    # A trashed task is not found, even by its project's owner.
+    await trash_task(session, task_id)
+    with pytest.raises(NotFoundError):
+        await update_task_by_id(session, task_id, TaskUpdate(title="x"), writer_id=owner.id)
+
+
+async def test_update_by_id_keeps_a_task_in_the_session_true(session: AsyncSession) -> None:
+    owner = await make_user(session)
+    project = await make_project(session, owner)
+    task = await make_task(session, project, status=TaskStatus.TODO)
+    await session.commit()
+    assert task.id is not None
+    loaded = await get_task(session, task.id)
+    updated = await update_task_by_id(session, task.id, TaskUpdate(status=TaskStatus.DONE))
+    # The object the session holds is the one updated, not left stale behind it.
+    assert loaded.status == updated.status == TaskStatus.DONE
+    assert loaded.updated_at == updated.updated_at
+    # Changes made by hand are written first, as before any statement.
+    loaded.description = "by hand"
+    await update_task_by_id(session, task.id, TaskUpdate(title="renamed"))
+    await session.commit()
+    session.expunge_all()
+    stored = await read_task(session, task.id)
+    assert (stored.title, stored.description) == ("renamed", "by hand")
 
 
 async def test_a_create_rolled_back_leaves_the_session(session: AsyncSession) -> None:

@@ -77,6 +77,16 @@ async def _read_task(s: AsyncSession, w: World) -> None:
         await _raises_not_found(tasks.read_task(s, _id(task), member_id=w.user_id))
 
 
+async def _update_task_by_id(s: AsyncSession, w: World) -> None:
+    change = TaskUpdate(title="renamed")
+    updated = await tasks.update_task_by_id(s, _id(w.live_task), change, writer_id=w.user_id)
+    assert updated.title == "renamed"
+    for task in (w.trashed_task, w.task_of_trashed_project):
+        # Not found means not written either: the UPDATE returns the rows it wrote.
+        await _raises_not_found(tasks.update_task_by_id(s, _id(task), change))
+        await _raises_not_found(tasks.update_task_by_id(s, _id(task), change, writer_id=w.user_id))
+
+
 def _filters(w: World) -> list[TaskFilter]:
     return [
         TaskFilter(member_id=w.user_id),
@@ -166,6 +176,7 @@ CHECKS: dict[str, Callable[[AsyncSession, World], Awaitable[None]]] = {
     "tasks.read_task": _read_task,
     "tasks.list_tasks": _list_tasks,
     "tasks.read_tasks": _read_tasks,
+    "tasks.update_task_by_id": _update_task_by_id,
     "projects.get_project": _get_project,
     "projects.list_projects": _list_projects,
     "access.require_project": _require_project,

@@ -106,15 +106,9 @@ async def update_task(
     task_id: IdPath, data: TaskUpdate, caller: CallerId, session: SessionDep
 ) -> TaskRead:
     """Change a task; `tag_ids` replaces its tags; moving needs membership in both projects."""
-    task = await _task_for(session, task_id, caller, Permission.WRITE_TASKS)
-    target = data.model_dump(exclude_unset=True).get("project_id", task.project_id)
-    if target != task.project_id:
-        await require_role(
-            session, project_id=target, user_id=caller, permission=Permission.WRITE_TASKS
-        )
-    task = await tasks.update_task(session, task, data)
+    updated = await tasks.update_task_by_id(session, task_id, data, writer_id=caller)
     await session.commit()
-    return TaskRead.model_validate(task)
+    return updated
 
 
 @router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ROLE)
