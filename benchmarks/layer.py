@@ -67,11 +67,10 @@ async def create_task(
     sessions: Sessions, *, project_id: int, title: str, tag_ids: list[int]
 ) -> TaskRead:
     async with sessions() as session:
-        task = await tasks.create_task(
-            session, TaskCreate(title=title, project_id=project_id, tag_ids=tag_ids)
-        )
+        data = TaskCreate(title=title, project_id=project_id, tag_ids=tag_ids)
+        created = await tasks.create_task_read(session, data)
         await session.commit()
-        return TaskRead.model_validate(task)
+        return created
 
 
 async def update_status(sessions: Sessions, *, task_id: int, status: str) -> TaskRead:

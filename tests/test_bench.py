@@ -34,6 +34,8 @@ def test_every_variant_runs_and_returns_the_same_data_as_raw_asyncpg(backend: st
     # BEGIN, UPDATE ... RETURNING, COMMIT: every call changes the status, so every one
     # writes in one statement (an unchanged value writes nothing and reads the task, 4).
     assert results["update task status"]["layer_round_trips"] == 3
+    # BEGIN, the INSERT that checks and links the tags, COMMIT.
+    assert results["create task with 3 tags"]["layer_round_trips"] == 3
     assert set(report["plans"]) == {"all projects", "project", "status", "tag", "search"}
     assert report["tag"]["tasks"] > 0
     http = [row for row in results.values() if row["kind"] == "http"]

@@ -18,6 +18,7 @@ from taskflow.models import (
     Project,
     Tag,
     Task,
+    TaskCreate,
     TaskPriority,
     TaskRead,
     TaskStatus,
@@ -31,6 +32,7 @@ from taskflow.services.tags import autocomplete_tags
 from taskflow.services.tasks import (
     TaskFilter,
     TaskSort,
+    create_task_read,
     get_task,
     list_tasks,
     read_task,
@@ -409,6 +411,63 @@ async def test_update_by_id_keeps_a_task_in_the_session_true(session: AsyncSessi
     session.expunge_all()
     stored = await read_task(session, task.id)
     assert (stored.title, stored.description) == ("renamed", "by hand")
+
+
+async def test_create_read_writes_once_and_returns_the_task_as_stored(
+    session: AsyncSession, count_statements: StatementCounter
+) -> None:
+    owner = await make_user(session)
+    project = await make_project(session, owner)
+    b, a = await make_tag(session, project, "b"), await make_tag(session, project, "a")
+    await session.commit()
+    count_statements.statements.clear()
+    tag_ids = [b.id, a.id, b.id]  # once each
+    fields = {"title": "new", "project_id": project.id, "tag_ids": tag_ids}
+    data = TaskCreate.model_validate(fields | {"assignee_id": owner.id})
+    created = await create_task_read(session, data)
+    if session.get_bind().dialect.name == "postgresql":
+        assert count_statements.count == 1  # tags checked, task inserted, tags linked
+        assert not [o for o in session.identity_map.values() if isinstance(o, Task)]
+    assert [t.name for t in created.tags] == ["a", "b"]
+    assert created.assignee == UserSummary(id=owner.id, full_name=owner.full_name)
+    assert created.status == TaskStatus.TODO
+    assert created.created_at.tzinfo is not None
+    await session.commit()
+    assert created.id is not None
+    assert await read_task(session, created.id) == created
+    # Rolled back: nothing stored, nothing left in the session.
+    gone = await create_task_read(session, TaskCreate.model_validate(fields | {"title": "gone"}))
+    await session.rollback()
+    assert gone.id is not None
+    assert await session.get(Task, gone.id) is None
+
+
+async def test_create_read_refuses_as_create_does_and_writes_nothing(
+    session: AsyncSession,
+) -> None:
+    owner, stranger = await make_user(session), await make_user(session)
+    project, other = await make_project(session, owner), await make_project(session, stranger)
+    foreign = await make_tag(session, other, "foreign")
+    await session.commit()
+    fields = {"title": "x", "project_id": project.id}
+    refused = [
+        TaskCreate.model_validate(fields | {"tag_ids": [foreign.id]}),
+        TaskCreate.model_validate(fields | {"assignee_id": stranger.id}),
+    ]
+    for data in refused:
+        with pytest.raises(InvalidValueError):
+            await create_task_read(session, data)
+    # A failed statement rolls back what came before it, as a failed flush does (SQLite's
+    # way is the flush, after which the session wants a rollback before anything else).
+    await make_tag(session, project, "written before the failure")
+    with pytest.raises(MissingReferenceError):
+        await create_task_read(session, TaskCreate(title="x", project_id=987654))
+    if session.get_bind().dialect.name == "postgresql":
+        await session.commit()
+    else:
+        await session.rollback()
+    assert (await session.exec(select(func.count()).select_from(Task))).one() == 0
+    assert (await session.exec(select(func.count()).select_from(Tag))).one() == 1
 
 
 async def test_a_create_rolled_back_leaves_the_session(session: AsyncSession) -> None:

@@ -194,6 +194,7 @@ EXEMPT = {
     **dict.fromkeys(
         [
             "tasks.create_task",
+            "tasks.create_task_read",
             "tasks.update_task",
             "projects.create_project",
             "projects.update_project",

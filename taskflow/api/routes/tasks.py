@@ -46,9 +46,9 @@ async def create_task(data: TaskCreate, caller: CallerId, session: SessionDep) -
         user_id=caller,
         permission=Permission.WRITE_TASKS,
     )
-    task = await tasks.create_task(session, data)
+    created = await tasks.create_task_read(session, data)
     await session.commit()
-    return TaskRead.model_validate(task)
+    return created
 
 
 @router.get("", responses=AUTH | INVALID)
