@@ -39,17 +39,24 @@ def create_engine(settings: Settings) -> AsyncEngine:
             "max_overflow": settings.max_overflow,
             "pool_recycle": settings.pool_recycle_seconds,
         }
-    if settings.database_transaction_pooler and not settings.is_sqlite:
-        # A transaction pooler hands each transaction to any server connection, where a
-        # statement prepared on another one does not exist: no caches, unique names.
-        connect_args |= {
-            "statement_cache_size": 0,
-            "prepared_statement_cache_size": 0,
-            "prepared_statement_name_func": lambda: f"__asyncpg_{uuid4()}__",
-        }
-    elif not settings.database_jit and not settings.is_sqlite:
-        # A startup parameter: transaction poolers refuse those they do not know.
-        connect_args["server_settings"] = {"jit": "off"}
+    if not settings.is_sqlite:
+        # The read and write paths have PostgreSQL write timestamps into JSON, in the
+        # session's time zone: in UTC they read back as stored. In another zone an old
+        # date's offset has seconds, or a late one's year passes 9999, and no ISO reader
+        # takes either. TimeZone is one of the startup parameters PgBouncer passes on.
+        server_settings = {"TimeZone": "UTC"}
+        if settings.database_transaction_pooler:
+            # A transaction pooler hands each transaction to any server connection, where
+            # a statement prepared on another one does not exist: no caches, unique names.
+            connect_args |= {
+                "statement_cache_size": 0,
+                "prepared_statement_cache_size": 0,
+                "prepared_statement_name_func": lambda: f"__asyncpg_{uuid4()}__",
+            }
+        elif not settings.database_jit:
+            # Not behind a pooler: they refuse startup parameters they do not know.
+            server_settings["jit"] = "off"
+        connect_args["server_settings"] = server_settings
     engine = create_async_engine(settings.database_url, connect_args=connect_args, **kwargs)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)

@@ -8,7 +8,7 @@ would, and that failures still come out, and recover, as SQLAlchemy's.
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -32,10 +32,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from taskflow.config import Settings
 from taskflow.database import create_engine, create_session_factory
 from taskflow.errors import NotFoundError
+from taskflow.models import TaskCreate, TaskUpdate
 from taskflow.services import tags, tasks, users
 from taskflow.services.access import Permission, require_role
 from taskflow.services.common import fetch_all, fetch_dicts, fetch_scalar, prepared
 from taskflow.services.tasks import TaskFilter, TaskSort
+from tests.factories import make_project, make_user
 
 _NOW = prepared(sa_select(func.clock_timestamp().label("now"), func.now().label("began")))
 _DIVIDE = prepared(sa_select(literal_column("10") / bindparam("by", type_=Integer)))
@@ -186,6 +188,39 @@ async def test_connections_run_without_jit_unless_asked(pg_engine: AsyncEngine) 
     async with with_jit.connect() as connection:
         assert await connection.scalar(text("SELECT current_setting('jit')")) == "on"
     await with_jit.dispose()
+
+
+async def test_connections_run_in_utc_whatever_the_server_says(pg_engine: AsyncEngine) -> None:
+    # PostgreSQL writes the JSON of a task's timestamps in the session's time zone. In New
+    # York a date of 1850 has an offset with seconds (-04:56:02), which pydantic refuses.
+    url = pg_engine.url.render_as_string(hide_password=False)
+    async with pg_engine.connect() as connection:
+        database = await connection.scalar(text("SELECT current_database()"))
+        await connection.execute(
+            text(f"ALTER DATABASE \"{database}\" SET TimeZone = 'America/New_York'")
+        )
+        await connection.commit()
+    engine = create_engine(Settings(database_url=url, pool_size=1))
+    try:
+        async with engine.connect() as connection:
+            assert await connection.scalar(text("SHOW TimeZone")) == "UTC"
+        sessions = create_session_factory(engine)
+        async with sessions() as session:
+            owner = await make_user(session)
+            project = await make_project(session, owner)
+            old = datetime(1850, 1, 1, tzinfo=UTC)
+            data = TaskCreate.model_validate({"title": "old", "project_id": project.id})
+            created = await tasks.create_task_read(session, data)
+            change = TaskUpdate(due_date=old)
+            updated = await tasks.update_task_by_id(session, created.id, change)
+            assert updated.due_date == old
+            assert (await tasks.read_task(session, created.id)).due_date == old
+            await session.rollback()
+    finally:
+        await engine.dispose()
+        async with pg_engine.connect() as connection:
+            await connection.execute(text(f'ALTER DATABASE "{database}" RESET TimeZone'))
+            await connection.commit()
 
 
 async def test_statement_listeners_see_every_read(pg_engine: AsyncEngine) -> None:
