@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, insert
+from sqlalchemy.exc import PendingRollbackError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -332,11 +333,16 @@ async def test_update_fails_as_a_flush_would(session: AsyncSession) -> None:
     await update_task(session, task, TaskUpdate(description="new"))
     assert (await read_task(session, task_id)).description == "new"
     await session.commit()
-    # A failed write rolls the transaction back: nothing before it is committed later.
+    # A failed write rolls the transaction back, and the session refuses work, its commit
+    # included, until the caller rolls back: nothing is committed as if the rest stood.
     await make_tag(session, project, "written before the failure")
     with pytest.raises(MissingReferenceError):
         await update_task(session, task, TaskUpdate(project_id=987654))
-    await session.commit()
+    with pytest.raises(PendingRollbackError):
+        await read_task(session, task_id)
+    with pytest.raises(PendingRollbackError):
+        await session.commit()
+    await session.rollback()
     assert (await session.exec(select(func.count()).select_from(Tag))).one() == 0
     # A task deleted since it was read is not found, not silently "updated".
     session.expunge_all()
@@ -387,6 +393,10 @@ async def test_update_by_id_writes_once_and_returns_the_task_as_stored(
         )
     await session.commit()
     assert (await read_task(session, task_id)) == updated
+    # Nor is an id no row can have (PostgreSQL's INTEGER would refuse it as a value).
+    for impossible in (0, 2**31):
+        with pytest.raises(NotFoundError):
+            await update_task_by_id(session, impossible, TaskUpdate(title="x"))
     # A trashed task is not found, even by its project's owner.
     await trash_task(session, task_id)
     with pytest.raises(NotFoundError):
@@ -457,17 +467,22 @@ async def test_create_read_refuses_as_create_does_and_writes_nothing(
     for data in refused:
         with pytest.raises(InvalidValueError):
             await create_task_read(session, data)
-    # A failed statement rolls back what came before it, as a failed flush does (SQLite's
-    # way is the flush, after which the session wants a rollback before anything else).
-    await make_tag(session, project, "written before the failure")
+    # A failed statement fails as a failed flush does (SQLite's way): what came before is
+    # rolled back, and nothing more is done or committed until the caller rolls back.
+    earlier = await make_task(session, project, title="before the failure")
     with pytest.raises(MissingReferenceError):
         await create_task_read(session, TaskCreate(title="x", project_id=987654))
-    if session.get_bind().dialect.name == "postgresql":
+    assert earlier.id is not None
+    with pytest.raises(PendingRollbackError):
+        await read_task(session, earlier.id)
+    with pytest.raises(PendingRollbackError):
         await session.commit()
-    else:
-        await session.rollback()
+    await session.rollback()
     assert (await session.exec(select(func.count()).select_from(Task))).one() == 0
     assert (await session.exec(select(func.count()).select_from(Tag))).one() == 1
+    created = await create_task_read(session, TaskCreate.model_validate(fields))
+    await session.commit()
+    assert created.id is not None
 
 
 async def test_a_create_rolled_back_leaves_the_session(session: AsyncSession) -> None:

@@ -14,12 +14,14 @@ from sqlalchemy import (
     Integer,
     Select,
     Table,
+    event,
     literal_column,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, PendingRollbackError
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -129,6 +131,7 @@ async def _connection(session: AsyncSession) -> AsyncConnection:
     which begins it or reports it.
     """
     sync = session.sync_session
+    _refuse_after_failed_write(sync)
     current = sync.get_nested_transaction() or sync.get_transaction()
     remembered = session.info.get(_CONNECTION)
     if current is not None and current.is_active and remembered and remembered[0] is current:
@@ -245,21 +248,66 @@ async def execute_write(
     """A Core write on the session's connection, in its transaction, for a change the
     ORM's flush would make at a greater cost; a violated constraint becomes a domain error.
 
-    A failed statement rolls back the session's innermost transaction (its savepoint, if
-    any), as a failed flush does. Otherwise the session would not know of the failure:
-    PostgreSQL would roll back at the next COMMIT without an error, and SQLite commit
-    what came before.
+    A failed statement fails as a flush does. It rolls back the session's innermost
+    transaction: only its savepoint, if any; otherwise the whole transaction, after which
+    the session refuses work until the caller rolls back (PendingRollbackError). Without
+    this the session would not know of the failure: PostgreSQL would roll back at the next
+    COMMIT without an error, and SQLite commit what came before. And a caller going on
+    after the error must not commit later work as if the earlier work stood.
     """
     connection = await _connection(session)
     try:
         return await connection.execute(statement, params)
     except DBAPIError as error:
-        transaction = session.get_nested_transaction() or session.get_transaction()
-        if transaction is not None:
-            await transaction.rollback()
+        nested = session.get_nested_transaction()
+        if nested is not None:
+            await nested.rollback()
+        else:
+            transaction = session.get_transaction()
+            if transaction is not None:
+                await transaction.rollback()
+            # A transaction without a connection yet, for the caller's rollback to end.
+            session.sync_session.begin()
+            session.info[_FAILED_WRITE] = error
         if isinstance(error, IntegrityError):
             raise translate_integrity_error(error) from error
         raise
+
+
+_FAILED_WRITE = "taskflow_failed_write"
+
+
+def _refuse_after_failed_write(session: Session) -> None:
+    error = session.info.get(_FAILED_WRITE)
+    if error is not None:
+        raise PendingRollbackError(
+            "This Session's transaction has been rolled back due to a previous exception "
+            "during a write. To begin a new transaction with this Session, first issue "
+            f"Session.rollback(). Original exception was: {error}"
+        )
+
+
+# The session's own operations check too, as after a failed flush. Session events are
+# public; the state a failed flush leaves is not.
+@event.listens_for(Session, "do_orm_execute")
+def _before_orm_execute(state: ORMExecuteState) -> None:
+    _refuse_after_failed_write(state.session)
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    _refuse_after_failed_write(session)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    _refuse_after_failed_write(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # rolled back (or closed) by the caller
+        session.info.pop(_FAILED_WRITE, None)
 
 
 def dialect_name(session: AsyncSession) -> str:

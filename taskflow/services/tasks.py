@@ -48,7 +48,7 @@ from taskflow.models import (
     TaskUpdate,
     User,
 )
-from taskflow.models.base import as_utc, utc_now
+from taskflow.models.base import MAX_ID, as_utc, utc_now
 from taskflow.services.access import ROLE_PERMISSIONS, Permission, require_role, require_task_role
 from taskflow.services.common import (
     dialect_name,
@@ -557,6 +557,8 @@ async def update_task_by_id(
     writes nothing (no such task, no right, no value changed), takes the general way,
     which says why.
     """
+    if not 1 <= task_id <= MAX_ID:  # no such row; as a value, PostgreSQL's error
+        raise NotFoundError("task not found")
     changes = data.model_dump(exclude_unset=True)
     if changes and changes.keys() <= _OWN_FIELDS and not _in_session(session, task_id):
         written = await _write_returning(session, task_id, changes, writer_id)
