@@ -1,5 +1,7 @@
 """The same operations through TaskFlow's data layer, as an endpoint would call them."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -12,6 +14,18 @@ from taskflow.services.access import Permission, require_role
 from taskflow.services.tasks import TaskFilter
 
 Sessions = async_sessionmaker[AsyncSession]
+
+
+@asynccontextmanager
+async def _session(sessions: Sessions) -> AsyncIterator[AsyncSession]:
+    """A session opened and closed as the API's request dependency does it
+    (`taskflow.api.deps.sessions_per_request`): closed in a `finally`, not by the
+    session's own `async with`, which runs the close in a task of its own."""
+    session = sessions()
+    try:
+        yield session
+    finally:
+        await session.close()
 
 
 def shape(read: TaskRead) -> TaskShape:
@@ -37,20 +51,20 @@ def page_filter(user_id: int, shape: str, value: Any) -> TaskFilter:
 
 
 async def get_task(sessions: Sessions, task_id: int) -> TaskRead:
-    async with sessions() as session:
+    async with _session(sessions) as session:
         return await tasks.read_task(session, task_id)
 
 
 async def page(
     sessions: Sessions, *, user_id: int, shape: str, value: Any, cursor: str | None
 ) -> tuple[list[TaskRead], str | None]:
-    async with sessions() as session:
+    async with _session(sessions) as session:
         result = await tasks.read_tasks(session, page_filter(user_id, shape, value), cursor=cursor)
         return result.items, result.next_cursor
 
 
 async def membership(sessions: Sessions, *, project_id: int, user_id: int) -> tuple[int, str]:
-    async with sessions() as session:
+    async with _session(sessions) as session:
         role = await require_role(
             session, project_id=project_id, user_id=user_id, permission=Permission.READ
         )
@@ -58,7 +72,7 @@ async def membership(sessions: Sessions, *, project_id: int, user_id: int) -> tu
 
 
 async def autocomplete(sessions: Sessions, *, project_id: int, prefix: str) -> list[int]:
-    async with sessions() as session:
+    async with _session(sessions) as session:
         result = await tags.autocomplete_tags(session, project_id=project_id, prefix=prefix)
         return [tag.id for tag in result.items if tag.id is not None]
 
@@ -66,7 +80,7 @@ async def autocomplete(sessions: Sessions, *, project_id: int, prefix: str) -> l
 async def create_task(
     sessions: Sessions, *, project_id: int, title: str, tag_ids: list[int]
 ) -> TaskRead:
-    async with sessions() as session:
+    async with _session(sessions) as session:
         data = TaskCreate(title=title, project_id=project_id, tag_ids=tag_ids)
         created = await tasks.create_task_read(session, data)
         await session.commit()
@@ -74,7 +88,7 @@ async def create_task(
 
 
 async def update_status(sessions: Sessions, *, task_id: int, status: str) -> TaskRead:
-    async with sessions() as session:
+    async with _session(sessions) as session:
         update = TaskUpdate(status=TaskStatus(status))
         updated = await tasks.update_task_by_id(session, task_id, update)
         await session.commit()
