@@ -11,6 +11,7 @@ from taskflow.models.base import (
     InputModel,
     Name,
     RowRead,
+    StoredUTCDatetime,
     Text,
     TimestampsMixin,
     TrashMixin,
@@ -87,5 +88,8 @@ class TaskUpdate(InputModel):
 
 
 class TaskRead(TaskBase, RowRead):
+    # As stored: TaskBase's type calls `as_utc` (Python) for every due date read, a
+    # page's largest Python cost inside its validation (see `StoredUTCDatetime`).
+    due_date: StoredUTCDatetime | None = None
     tags: list[TagRead] = []
     assignee: UserSummary | None = None
