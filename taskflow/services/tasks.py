@@ -356,6 +356,11 @@ async def create_task_read(session: AsyncSession, data: TaskCreate) -> TaskRead:
     return TaskRead.model_validate(await create_task(session, data))
 
 
+def _bound(names: Sequence[str]) -> dict[str, Any]:
+    """A bound parameter per task column named, of the column's type, by name."""
+    return {name: bindparam(name, type_=_TASKS.c[name].type) for name in names}
+
+
 # Every column a new task sets; its id comes from the database.
 _INSERTED = tuple(column.name for column in _TASKS.c if column.name != "id")
 
@@ -370,7 +375,7 @@ def _inserting_task() -> Any:
     visible to the statement itself, so the tags in the JSON are those found.
     """
     named = select(Tag).where(named_in_project("postgresql")).cte("named")
-    values = {name: bindparam(name, type_=_TASKS.c[name].type) for name in _INSERTED}
+    values = _bound(_INSERTED)
     found = sa_select(func.count()).select_from(named).scalar_subquery()
     complete = found == func.cardinality(bindparam("tag_ids", type_=ARRAY(Integer)))
     member = select(col(ProjectMember.user_id)).where(
@@ -511,7 +516,7 @@ async def _write_fields(session: AsyncSession, task: Task, changes: dict[str, An
     """
     if task not in session:  # a task from another session joins this one, as with add()
         session.add(task)
-    if session.new or session.dirty or session.deleted:
+    if _pending(session):
         await flush(session)
     # Compared with what is loaded only: reading an expired field would query the database.
     loaded = inspect(task).dict
@@ -533,7 +538,7 @@ async def _write_fields(session: AsyncSession, task: Task, changes: dict[str, An
 
 @lru_cache(maxsize=512)  # one statement per set of fields changed (nine can change)
 def _update_statement(fields: frozenset[str]) -> Any:
-    values = {name: bindparam(name, type_=_TASKS.c[name].type) for name in sorted(fields)}
+    values = _bound(sorted(fields))
     return _TASKS.update().where(_TASKS.c.id == bindparam("task_id")).values(values)
 
 
@@ -617,7 +622,7 @@ def _update_returning(fields: frozenset[str], dialect: str, *, checked: bool) ->
     table, which would turn the JSON's subqueries on their own rows (a tag's id read as
     the task's).
     """
-    values = {name: bindparam(name, type_=_TASKS.c[name].type) for name in sorted(fields)}
+    values = _bound(sorted(fields))
     # Unchanged values write nothing, as with the ORM: `updated_at` keeps its time.
     changed = or_(*(_TASKS.c[name].is_distinct_from(values[name]) for name in sorted(fields)))
     # Through the entity, not the table: the visibility rules apply to it.
