@@ -12,6 +12,7 @@ import itertools
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -77,37 +78,53 @@ class Timing:
 
 
 class QueryCounter:
-    """Counts round trips: asyncpg's query log on raw connections; SQLAlchemy's events on
-    the engine (its asyncpg adapter runs statements through prepared statements, which
-    asyncpg does not log), with BEGIN and COMMIT/ROLLBACK counted unless in autocommit.
+    """Counts round trips, and of those the SQL statements an operation sends.
+
+    Raw connections: asyncpg's query log, where BEGIN, COMMIT and ROLLBACK are round trips
+    but no statements, nor is the reset query asyncpg's pool sends when a connection comes
+    back. The engine: SQLAlchemy's events (its asyncpg adapter runs statements through
+    prepared statements, which asyncpg does not log), with BEGIN and COMMIT/ROLLBACK
+    counted as round trips unless in autocommit.
 
     The engine's listeners are there only while counting: with them, `fetch_all` leaves
     its reads to SQLAlchemy (so that they are seen), which sends the same statements."""
 
     def __init__(self) -> None:
-        self.count = 0
+        self.round_trips = 0
+        self.statements = 0
+        self._resets: set[str] = set()
 
-    def __call__(self, *_args: Any) -> None:
-        self.count += 1
+    def _logged(self, record: Any) -> None:
+        self.round_trips += 1
+        if record.query not in self._resets and not _TRANSACTION_CONTROL.match(record.query):
+            self.statements += 1
+
+    def _executed(self, *_args: Any) -> None:
+        self.round_trips += 1
+        self.statements += 1
 
     def attach(self, connection: asyncpg.Connection) -> None:
-        connection.add_query_logger(self)
+        self._resets.add(connection.get_reset_query())
+        connection.add_query_logger(self._logged)
 
     def listen(self, engine: Any) -> None:
         sync_engine = engine.sync_engine
-        event.listen(sync_engine, "before_cursor_execute", self)
+        event.listen(sync_engine, "before_cursor_execute", self._executed)
         for name in ("begin", "commit", "rollback"):
             event.listen(sync_engine, name, self._transaction_control)
 
     def unlisten(self, engine: Any) -> None:
         sync_engine = engine.sync_engine
-        event.remove(sync_engine, "before_cursor_execute", self)
+        event.remove(sync_engine, "before_cursor_execute", self._executed)
         for name in ("begin", "commit", "rollback"):
             event.remove(sync_engine, name, self._transaction_control)
 
     def _transaction_control(self, connection: Any) -> None:
         if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-            self.count += 1
+            self.round_trips += 1
+
+
+_TRANSACTION_CONTROL = re.compile(r"\s*(BEGIN|COMMIT|ROLLBACK|START TRANSACTION)\b", re.I)
 
 
 def paired_ratio(mine: Timing, theirs: Timing) -> float:
@@ -347,12 +364,15 @@ async def run_size(url: str, ids: dict[str, Any], duration: float, rounds: int) 
                 )
             layer_counter.listen(engine)
             try:
-                layer_round_trips = await _per_op(layer_counter, variant.layer)
+                layer_statements, layer_round_trips = await _per_op(layer_counter, variant.layer)
             finally:
                 layer_counter.unlisten(engine)
+            raw_statements, raw_round_trips = await _per_op(raw_counter, variant.raw)
             results[variant.name] = {
+                "layer_statements": layer_statements,
+                "raw_statements": raw_statements,
                 "layer_round_trips": layer_round_trips,
-                "raw_round_trips": await _per_op(raw_counter, variant.raw),
+                "raw_round_trips": raw_round_trips,
             }
         for variant in variants:  # what the checks above wrote
             if variant.cleanup is not None:
@@ -388,11 +408,15 @@ def _attach(counter: QueryCounter) -> Callable[[asyncpg.Connection], Awaitable[N
     return init
 
 
-async def _per_op(counter: QueryCounter, call: Call, repeat: int = 5) -> float:
-    before = counter.count
+async def _per_op(counter: QueryCounter, call: Call, repeat: int = 5) -> tuple[float, float]:
+    """Statements and round trips per call."""
+    statements, round_trips = counter.statements, counter.round_trips
     for _ in range(repeat):
         await call()
-    return (counter.count - before) / repeat
+    return (
+        (counter.statements - statements) / repeat,
+        (counter.round_trips - round_trips) / repeat,
+    )
 
 
 async def bulk_load(url: str, sessions: Any) -> dict[str, Any]:
@@ -563,7 +587,7 @@ def render(size: int, results: dict[str, Any], access: dict[str, str]) -> None:
         "ratio",
         "layer p50/p99 ms",
         "raw p50/p99 ms",
-        "round trips layer/raw",
+        "statements, round trips: layer / raw",
     ):
         table.add_column(column, justify="left" if column == "operation" else "right")
     for name, row in results.items():
@@ -593,7 +617,8 @@ def render(size: int, results: dict[str, Any], access: dict[str, str]) -> None:
             name, f"{mine['ops_per_s']:,.0f}", f"{theirs['ops_per_s']:,.0f}", f"{row['ratio']:.2f}",
             f"{mine['p50_ms']:.2f} / {mine['p99_ms']:.2f}",
             f"{theirs['p50_ms']:.2f} / {theirs['p99_ms']:.2f}",
-            f"{row['layer_round_trips']:.1f} / {row['raw_round_trips']:.1f}",
+            f"{row['layer_statements']:.2g}, {row['layer_round_trips']:.2g}"
+            f" / {row['raw_statements']:.2g}, {row['raw_round_trips']:.2g}",
         )  # fmt: skip
     console.print(table)
     for shape, path in access.items():

@@ -20,8 +20,9 @@ def render(report: dict[str, Any]) -> str:
         lines += [
             f"**{int(size):,} tasks**",
             "",
-            "| operation | data layer | raw asyncpg | ratio | p50 ms layer / raw | round trips |",
-            "|---|---:|---:|---:|---:|---:|",
+            "| operation | data layer | raw asyncpg | ratio | p50 ms layer / raw"
+            " | statements | round trips |",
+            "|---|---:|---:|---:|---:|---:|---:|",
         ]
         for name, row in data["results"].items():
             if row["kind"] == "http":
@@ -30,19 +31,19 @@ def render(report: dict[str, Any]) -> str:
                     f"| {name} | {mine['req_per_s']:,.0f} req/s | {theirs['req_per_s']:,.0f} req/s"
                     f" | {row['ratio']:.2f} | {mine['p50_ms']:.2f} / {theirs['p50_ms']:.2f}"
                     f" | CPU/req {mine['cpu_ms_per_req']:.2f} / {theirs['cpu_ms_per_req']:.2f} ms"
-                    f" ({row['cpu_ratio']:.2f}x) |"
+                    f" ({row['cpu_ratio']:.2f}x) | |"
                 )
                 continue
             if row["kind"] == "bulk":
                 lines.append(
                     f"| bulk load, rows/s | {row['layer_rows_per_s']:,.0f} | "
-                    f"{row['raw_rows_per_s']:,.0f} | {row['ratio']:.2f} | | |"
+                    f"{row['raw_rows_per_s']:,.0f} | {row['ratio']:.2f} | | | |"
                 )
                 continue
             lines.append(
                 f"| {name} | {row['layer']['ops_per_s']:,.0f}/s | {row['raw']['ops_per_s']:,.0f}/s"
                 f" | {row['ratio']:.2f} | {row['layer']['p50_ms']:.2f} / {row['raw']['p50_ms']:.2f}"
-                f" | {row['layer_round_trips']:.0f} / {row['raw_round_trips']:.0f} |"
+                f" | {_pair(row, 'statements')} | {_pair(row, 'round_trips')} |"
             )
         plans = ", ".join(f"{shape}: {path}" for shape, path in data["plans"].items())
         lines += ["", f"Access path on `tasks` — {plans}."]
@@ -54,6 +55,13 @@ def render(report: dict[str, Any]) -> str:
         lines.append("")
     lines += flat_cost(report)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _pair(row: dict[str, Any], counted: str) -> str:
+    """`layer / raw` per operation, blank for results from before it was counted."""
+    if f"layer_{counted}" not in row:
+        return ""
+    return f"{row[f'layer_{counted}']:.2g} / {row[f'raw_{counted}']:.2g}"
 
 
 def flat_cost(report: dict[str, Any]) -> list[str]:

@@ -30,12 +30,20 @@ def test_every_variant_runs_and_returns_the_same_data_as_raw_asyncpg(backend: st
         ratio = row["ratio"]
         assert ratio > 0, name
         if row["kind"] == "read" or row["kind"] == "write":
-            assert row["layer_round_trips"] >= 1
+            assert 1 <= row["layer_statements"] <= row["layer_round_trips"], name
+            assert 1 <= row["raw_statements"] <= row["raw_round_trips"], name
+        if row["kind"] == "read":
+            # One statement each way; raw asyncpg's pool also resets the connection.
+            assert row["layer_statements"] == row["layer_round_trips"] == 1, name
+            assert row["raw_statements"] == 1, name
+            assert row["raw_round_trips"] == 2, name
     # BEGIN, UPDATE ... RETURNING, COMMIT: every call changes the status, so every one
     # writes in one statement (an unchanged value writes nothing and reads the task, 4).
     assert results["update task status"]["layer_round_trips"] == 3
+    assert results["update task status"]["layer_statements"] == 1
     # BEGIN, the INSERT that checks and links the tags, COMMIT.
     assert results["create task with 3 tags"]["layer_round_trips"] == 3
+    assert results["create task with 3 tags"]["layer_statements"] == 1
     assert set(report["plans"]) == {"all projects", "project", "status", "tag", "search"}
     assert report["tag"]["tasks"] > 0
     http = [row for row in results.values() if row["kind"] == "http"]

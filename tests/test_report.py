@@ -15,6 +15,8 @@ def _read(layer_p50: float, raw_p50: float) -> dict[str, Any]:
         "ratio": 0.75,
         "layer": {"ops_per_s": 300.0, "p50_ms": layer_p50, "p99_ms": 9.0},
         "raw": {"ops_per_s": 400.0, "p50_ms": raw_p50, "p99_ms": 9.0},
+        "layer_statements": 1.0,
+        "raw_statements": 1.0,
         "layer_round_trips": 1.0,
         "raw_round_trips": 2.0,
     }
@@ -59,13 +61,26 @@ def test_every_row_and_the_flat_cost_come_from_the_results() -> None:
     assert text.startswith("Measured 2026-12-04 on x86_64, 2 cores")
     assert "**100,000 tasks**" in text
     assert "**1,000,000 tasks**" in text
-    assert "| get task with tags | 300/s | 400/s | 0.75 | 0.50 / 0.40 | 1 / 2 |" in text
-    assert "| bulk load, rows/s | 900 | 1,000 | 0.90 | | |" in text
+    assert "| get task with tags | 300/s | 400/s | 0.75 | 0.50 / 0.40 | 1 / 1 | 1 / 2 |" in text
+    assert "| bulk load, rows/s | 900 | 1,000 | 0.90 | | | |" in text
     assert "CPU/req 1.50 / 1.05 ms (1.43x)" in text
     assert "on 1,325 tasks" in text
     # 2.4 / 2.0 for the data layer, 1.5 / 1.0 for raw asyncpg.
     assert "project, first 1.20 (raw 1.50)" in text
     assert "get task with tags 1." not in text.split("**Flat cost**")[1]  # pages only
+
+
+def test_results_from_before_statements_were_counted_leave_that_cell_blank() -> None:
+    older = json.loads(json.dumps(REPORT))
+    for size in older["sizes"].values():
+        for row in size["results"].values():
+            row.pop("layer_statements", None)
+            row.pop("raw_statements", None)
+    text = report.render(older)
+    assert "| get task with tags | 300/s | 400/s | 0.75 | 0.50 / 0.40 |  | 1 / 2 |" in text
+    # A fractional count keeps its decimal.
+    row = _read(1.0, 1.0) | {"layer_round_trips": 1.2}
+    assert report._pair(row, "round_trips") == "1.2 / 2"
 
 
 def test_one_size_has_no_flat_cost_line() -> None:
