@@ -51,6 +51,30 @@ def test_every_variant_runs_and_returns_the_same_data_as_raw_asyncpg(backend: st
     assert all(row["layer"]["req_per_s"] > 0 and row["raw"]["req_per_s"] > 0 for row in http)
 
 
+def test_the_flat_cost_times_every_page_at_both_sizes_side_by_side(backend: str) -> None:
+    if backend != "postgresql":
+        pytest.skip("the benchmark compares against asyncpg, on PostgreSQL")
+    asyncio.run(_reachable())
+    prefix = f"taskflow_flat_{uuid.uuid4().hex[:8]}"
+    names = {size: f"{prefix}_{size}" for size in (2_000, 4_000)}
+    try:
+        urls = {
+            size: bench.prepare(PG_SERVER_URL, name, size, fresh=True)
+            for size, name in names.items()
+        }
+        flat = asyncio.run(bench.measure_flat(urls, 0.001, 2))
+    finally:
+        for name in names.values():
+            asyncio.run(_drop(name))
+    assert "page of 50 with tags, project, first" in flat
+    assert "page of 50 with tags, search, first" in flat
+    assert all(name.startswith("page") for name in flat)
+    for name, ratio in flat.items():
+        assert set(ratio) == {"layer", "raw"}, name
+        assert ratio["layer"] > 0, name
+        assert ratio["raw"] > 0, name
+
+
 def test_a_sequential_scan_at_a_large_size_is_reported() -> None:
     scan, index = "Seq Scan", "Index Scan using pk_tasks"
     report = {

@@ -83,6 +83,15 @@ def test_results_from_before_statements_were_counted_leave_that_cell_blank() -> 
     assert report._pair(row, "round_trips") == "1.2 / 2"
 
 
+def test_the_flat_cost_comes_from_the_side_by_side_timing_when_the_run_has_it() -> None:
+    flat = {"page of 50 with tags, project, first": {"layer": 1.03, "raw": 0.97}}
+    text = report.render(REPORT | {"flat": flat})
+    assert "timed side by side in alternating rounds" in text
+    assert "project, first 1.03 (raw 0.97)" in text
+    assert "1.20" not in text.split("**Flat cost**")[1]  # not the per-size tables' 2.4 / 2.0
+    assert "from each size's own table" in report.render(REPORT)
+
+
 def test_one_size_has_no_flat_cost_line() -> None:
     single = REPORT | {"sizes": {"100000": REPORT["sizes"]["100000"]}}
     assert report.flat_cost(single) == []
