@@ -174,6 +174,8 @@ async def build_variants(
             lambda: _with(
                 pool, lambda c: raw.autocomplete(c, project_id=ids["project"], prefix="b")
             ),
+            layer_shape=layer.shape_tags,
+            raw_shape=raw.shape_tags,
         ),
     ]
     for shape, value in (

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from benchmarks.shapes import TaskShape, task_shape
-from taskflow.models import TaskCreate, TaskRead, TaskStatus, TaskUpdate
+from taskflow.models import TagRead, TaskCreate, TaskRead, TaskStatus, TaskUpdate
 from taskflow.services import tags, tasks
 from taskflow.services.access import Permission, require_role
 from taskflow.services.tasks import TaskFilter
@@ -71,10 +71,15 @@ async def membership(sessions: Sessions, *, project_id: int, user_id: int) -> tu
         return project_id, role.value
 
 
-async def autocomplete(sessions: Sessions, *, project_id: int, prefix: str) -> list[int]:
+async def autocomplete(sessions: Sessions, *, project_id: int, prefix: str) -> list[TagRead]:
     async with _session(sessions) as session:
         result = await tags.autocomplete_tags(session, project_id=project_id, prefix=prefix)
-        return [tag.id for tag in result.items if tag.id is not None]
+        return result.items
+
+
+def shape_tags(reads: list[TagRead]) -> list[tuple[Any, ...]]:
+    """For the equality check only."""
+    return [(tag.id, tag.project_id, tag.name, tag.created_at) for tag in reads]
 
 
 async def create_task(

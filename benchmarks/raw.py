@@ -111,14 +111,23 @@ async def membership(conn: asyncpg.Connection, *, project_id: int, user_id: int)
     return int(row["id"]), str(row["role"])
 
 
-async def autocomplete(conn: asyncpg.Connection, *, project_id: int, prefix: str) -> list[int]:
-    rows = await conn.fetch(
-        "SELECT id FROM tags WHERE project_id = $1 AND lower(name) LIKE lower($2) || '%' "
+async def autocomplete(
+    conn: asyncpg.Connection, *, project_id: int, prefix: str
+) -> list[asyncpg.Record]:
+    """The tags an endpoint would return (20, and one more for the next cursor)."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        "SELECT id, project_id, name, created_at FROM tags "
+        "WHERE project_id = $1 AND lower(name) LIKE lower($2) || '%' "
         "ORDER BY lower(name), id LIMIT 21",
         project_id,
         prefix,
     )
-    return [int(row["id"]) for row in rows]
+    return rows
+
+
+def shape_tags(rows: list[asyncpg.Record]) -> list[tuple[Any, ...]]:
+    """For the equality check only: the first 20, as the page's items."""
+    return [tuple(row.values()) for row in rows[:20]]
 
 
 async def create_task(
