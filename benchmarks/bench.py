@@ -351,13 +351,15 @@ async def run_size(url: str, ids: dict[str, Any], duration: float, rounds: int) 
     sessions = create_session_factory(engine)
     readers = create_session_factory(engine, read_only=True)
     layer_counter, raw_counter = QueryCounter(), QueryCounter()
-
-    pool = await asyncpg.create_pool(
-        _asyncpg_dsn(url), min_size=1, max_size=settings.pool_size, init=_attach(raw_counter)
-    )
-    variants = await build_variants(sessions, readers, pool, ids)
+    dsn = _asyncpg_dsn(url)
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=settings.pool_size)
+    # Raw's statements are counted through a pool of their own: with a query logger on a
+    # connection asyncpg times and records every query, which the timed calls must not pay.
+    counting = await asyncpg.create_pool(dsn, min_size=1, max_size=2, init=_attach(raw_counter))
     results: dict[str, Any] = {}
     try:
+        variants = await build_variants(sessions, readers, pool, ids)
+        counted = {v.name: v.raw for v in await build_variants(sessions, readers, counting, ids)}
         for variant in variants:  # same data both ways, and statements per operation
             got = variant.compare(variant.layer_shape(await variant.layer()))
             want = variant.compare(variant.raw_shape(await variant.raw()))
@@ -371,13 +373,14 @@ async def run_size(url: str, ids: dict[str, Any], duration: float, rounds: int) 
                 layer_statements, layer_round_trips = await _per_op(layer_counter, variant.layer)
             finally:
                 layer_counter.unlisten(engine)
-            raw_statements, raw_round_trips = await _per_op(raw_counter, variant.raw)
+            raw_statements, raw_round_trips = await _per_op(raw_counter, counted[variant.name])
             results[variant.name] = {
                 "layer_statements": layer_statements,
                 "raw_statements": raw_statements,
                 "layer_round_trips": layer_round_trips,
                 "raw_round_trips": raw_round_trips,
             }
+        await counting.close()
         for variant in variants:  # what the checks above wrote
             if variant.cleanup is not None:
                 await variant.cleanup()
@@ -400,14 +403,13 @@ async def run_size(url: str, ids: dict[str, Any], duration: float, rounds: int) 
             }
         results["bulk load"] = await bulk_load(url, sessions)
     finally:
+        await counting.close()
         await pool.close()
         await engine.dispose()
     return results
 
 
-async def measure_flat(
-    urls: dict[int, str], duration: float, rounds: int
-) -> dict[str, dict[str, float]]:
+async def measure_flat(urls: dict[int, str], duration: float, rounds: int) -> dict[str, Any]:
     """Each page's p50 at the largest size over the same at the smallest, both databases
     loaded and timed side by side in alternating rounds (raw asyncpg's growth beside).
 
@@ -417,8 +419,8 @@ async def measure_flat(
     rounds' own ratios, as for every other ratio.
     """
     small, large = min(urls), max(urls)
-    engines, calls = [], {}
-    pools: list[asyncpg.Pool] = []
+    engines, pools = [], []
+    calls: dict[int, dict[tuple[str, str], Call]] = {}
     try:
         for size in (small, large):
             engine = create_engine(Settings(database_url=urls[size]))
@@ -427,33 +429,52 @@ async def measure_flat(
             pools.append(pool)
             sessions = create_session_factory(engine)
             readers = create_session_factory(engine, read_only=True)
-            ids = await discover(urls[size])
-            for variant in await build_variants(sessions, readers, pool, ids):
-                if variant.name.startswith("page"):
-                    calls[(variant.name, "layer", size)] = variant.layer
-                    calls[(variant.name, "raw", size)] = variant.raw
-        names = sorted({name for name, _side, _size in calls})
-        ratios: dict[tuple[str, str], list[float]] = {}
-        for round_number in range(rounds):
-            order = (small, large) if round_number % 2 == 0 else (large, small)
-            for name in names:
-                for side in ("layer", "raw"):
-                    if (name, side, small) not in calls or (name, side, large) not in calls:
-                        continue
-                    p50 = {}
-                    for size in order:
-                        timing = Timing()
-                        await time_call(calls[(name, side, size)], duration, timing)
-                        p50[size] = statistics.median(timing.latencies)
-                    ratios.setdefault((name, side), []).append(p50[large] / p50[small])
+            variants = await build_variants(sessions, readers, pool, await discover(urls[size]))
+            calls[size] = {
+                (variant.name, side): getattr(variant, side)
+                for variant in variants
+                if variant.name.startswith("page")
+                for side in ("layer", "raw")
+            }
+        return await time_flat(calls[small], calls[large], duration, rounds)
     finally:
         for pool in pools:
             await pool.close()
         for engine in engines:
             await engine.dispose()
-    flat: dict[str, dict[str, float]] = {}
-    for (name, side), found in ratios.items():
-        flat.setdefault(name, {})[side] = statistics.median(found)
+
+
+async def time_flat(
+    small: dict[tuple[str, str], Call],
+    large: dict[tuple[str, str], Call],
+    duration: float,
+    rounds: int,
+) -> dict[str, Any]:
+    """For each (page, side) found at both sizes: the median of the rounds' own p50 ratios
+    (large over small), and the median p50s in ms, the smaller size first. The sizes
+    take turns to go first."""
+    for name, _side in sorted(small.keys() ^ large.keys()):
+        console.print(f"[yellow]flat cost: {name} exists at one size only[/yellow]")
+    ratios: dict[tuple[str, str], list[float]] = {}
+    p50s: dict[tuple[str, str], tuple[list[float], list[float]]] = {}
+    for round_number in range(rounds):
+        for key in sorted(small.keys() & large.keys()):
+            found = {}
+            sizes = [("small", small), ("large", large)]
+            for label, calls in sizes if round_number % 2 == 0 else reversed(sizes):
+                timing = Timing()
+                await time_call(calls[key], duration, timing)
+                found[label] = statistics.median(timing.latencies)
+            before, after = found["small"], found["large"]
+            ratios.setdefault(key, []).append(after / before)
+            mine = p50s.setdefault(key, ([], []))
+            mine[0].append(1000 * before)
+            mine[1].append(1000 * after)
+    flat: dict[str, Any] = {}
+    for (name, side), found_ratios in ratios.items():
+        row = flat.setdefault(name, {"p50_ms": {}})
+        row[side] = statistics.median(found_ratios)
+        row["p50_ms"][side] = [statistics.median(values) for values in p50s[(name, side)]]
     return flat
 
 
@@ -465,10 +486,15 @@ def _attach(counter: QueryCounter) -> Callable[[asyncpg.Connection], Awaitable[N
 
 
 async def _per_op(counter: QueryCounter, call: Call, repeat: int = 5) -> tuple[float, float]:
-    """Statements and round trips per call."""
+    """Statements and round trips per call, after one call not counted: asyncpg looks up
+    the types of a statement's values on its first use on a connection, with queries of
+    its own."""
+    await call()
+    await asyncio.sleep(0)
     statements, round_trips = counter.statements, counter.round_trips
     for _ in range(repeat):
         await call()
+    await asyncio.sleep(0)  # asyncpg calls its query loggers on the loop's next turn
     return (
         (counter.statements - statements) / repeat,
         (counter.round_trips - round_trips) / repeat,

@@ -44,6 +44,11 @@ def test_every_variant_runs_and_returns_the_same_data_as_raw_asyncpg(backend: st
     # BEGIN, the INSERT that checks and links the tags, COMMIT.
     assert results["create task with 3 tags"]["layer_round_trips"] == 3
     assert results["create task with 3 tags"]["layer_statements"] == 1
+    # Raw asyncpg: BEGIN, its statements, COMMIT, and the pool's reset.
+    assert results["update task status"]["raw_statements"] == 2  # the check, the UPDATE
+    assert results["update task status"]["raw_round_trips"] == 5
+    assert results["create task with 3 tags"]["raw_statements"] == 3  # tags, task, links
+    assert results["create task with 3 tags"]["raw_round_trips"] == 6
     assert set(report["plans"]) == {"all projects", "project", "status", "tag", "search"}
     assert report["tag"]["tasks"] > 0
     http = [row for row in results.values() if row["kind"] == "http"]
@@ -70,9 +75,34 @@ def test_the_flat_cost_times_every_page_at_both_sizes_side_by_side(backend: str)
     assert "page of 50 with tags, search, first" in flat
     assert all(name.startswith("page") for name in flat)
     for name, ratio in flat.items():
-        assert set(ratio) == {"layer", "raw"}, name
+        assert set(ratio) == {"layer", "raw", "p50_ms"}, name
         assert ratio["layer"] > 0, name
         assert ratio["raw"] > 0, name
+
+
+def test_the_flat_cost_is_the_large_sizes_p50_over_the_small_ones_round_by_round() -> None:
+    order: list[str] = []
+
+    def call(label: str, seconds: float) -> bench.Call:
+        async def timed() -> None:
+            order.append(label)
+            await asyncio.sleep(seconds)
+
+        return timed
+
+    page = "page of 50 with tags, project, first"
+    small = {(page, "layer"): call("small", 0.002), (page, "raw"): call("small", 0.002)}
+    large = {(page, "layer"): call("large", 0.006), (page, "raw"): call("large", 0.002)}
+    small[("page of 50 with tags, tag, 20th", "layer")] = call("small", 0.0)  # no twin
+    flat = asyncio.run(bench.time_flat(small, large, 0.0, 2))
+    assert set(flat) == {page}  # a page found at one size only is left out
+    assert flat[page]["layer"] > 2  # three times as slow at the larger size
+    assert 0.5 < flat[page]["raw"] < 2
+    small_ms, large_ms = flat[page]["p50_ms"]["layer"]
+    assert small_ms < large_ms
+    # Each round, the sizes take turns to go first (three calls per timed stretch).
+    assert order[:3] == ["small"] * 3
+    assert order[12:15] == ["large"] * 3
 
 
 def test_a_sequential_scan_at_a_large_size_is_reported() -> None:

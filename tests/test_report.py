@@ -63,7 +63,12 @@ def test_every_row_and_the_flat_cost_come_from_the_results() -> None:
     assert "**1,000,000 tasks**" in text
     assert "| get task with tags | 300/s | 400/s | 0.75 | 0.50 / 0.40 | 1 / 1 | 1 / 2 |" in text
     assert "| bulk load, rows/s | 900 | 1,000 | 0.90 | | | |" in text
-    assert "CPU/req 1.50 / 1.05 ms (1.43x)" in text
+    assert "| GET /api/v1/tasks/{id}, 1 worker | 500 req/s | 500 req/s | 0.80 | 3.00 / 3.00" in text
+    assert "| 1.50 / 1.05 | 1.43x |" in text
+    # Every row of every table has as many cells as its header.
+    for table in text.split("\n\n"):
+        rows = [line for line in table.splitlines() if line.startswith("|")]
+        assert {row.count("|") for row in rows} <= {rows[0].count("|") if rows else 0}
     assert "on 1,325 tasks" in text
     # 2.4 / 2.0 for the data layer, 1.5 / 1.0 for raw asyncpg.
     assert "project, first 1.20 (raw 1.50)" in text
